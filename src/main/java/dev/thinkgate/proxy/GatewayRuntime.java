@@ -70,7 +70,7 @@ final class GatewayRuntime {
     private final GatewayMetrics metrics;
     private final Function<String, String> env;
     private final String defaultPolicy;
-    private final Map<String, HttpClientAgent> clients = new ConcurrentHashMap<>();
+    private final Map<String, LoopLocalClients> clients = new ConcurrentHashMap<>();
     private final Map<GuardConfig, Guard> guardCache = new ConcurrentHashMap<>();
 
     /** @param defaultPolicy the policy of the anonymous tenant when auth is off */
@@ -85,13 +85,14 @@ final class GatewayRuntime {
       List<UpstreamRoute> routes = new ArrayList<>();
       for (RouteConfig rc : config.routes()) {
         String key = UpstreamRoute.normalizeBase(rc.upstream()) + "|" + rc.timeouts().connectMs();
-        HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
-            new HttpClientOptions()
-                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs()))
-                .setKeepAlive(true)
-                .setTcpNoDelay(true)
-                .setDecompressionSupported(false),
-            new PoolOptions().setHttp1MaxSize(1024).setMaxWaitQueueSize(4096)));
+        LoopLocalClients client = clients.computeIfAbsent(key, k -> new LoopLocalClients(
+            () -> vertx.createHttpClient(
+                new HttpClientOptions()
+                    .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs()))
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setDecompressionSupported(false),
+                new PoolOptions().setHttp1MaxSize(1024).setMaxWaitQueueSize(4096))));
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
         routes.add(new UpstreamRoute(rc, client, UpstreamRoute.normalizeBase(rc.upstream()), apiKey));
       }
@@ -103,7 +104,7 @@ final class GatewayRuntime {
     }
 
     void close() {
-      clients.values().forEach(HttpClientAgent::close);
+      clients.values().forEach(LoopLocalClients::close);
     }
   }
 }
