@@ -55,8 +55,8 @@ final class BenchEnvironment implements AutoCloseable {
   /** Safe words before the harmful phrase; the first checkpoint falls after it. */
   static final int HARMFUL_AT_WORD = 40;
   static final int HARMFUL_THOUGHT_WORDS = 256;
-  /** Decoding speed of the paced emulator, tokens per second. */
-  static final int PACED_TOKENS_PER_SECOND = 100;
+  /** Decoding speed of the paced emulator when {@code --tokens-per-second} is 0. */
+  static final int DEFAULT_PACED_TOKENS_PER_SECOND = 100;
   static final long GUARD_TIMEOUT_MS = 30_000;
 
   final Vertx backend;
@@ -68,7 +68,10 @@ final class BenchEnvironment implements AutoCloseable {
   final GatewayServer gateway;
   final AuditCapture audit = new AuditCapture();
   final GuardConfig guardConfig;
+  /** The paced emulator's speed, tokens per second per stream. */
+  final double pacedTokensPerSecond;
   private final String modelUrl;
+  private final String pacedModelUrl;
   private final String gatewayUrl;
 
   private BenchEnvironment(BenchOptions options) {
@@ -78,15 +81,17 @@ final class BenchEnvironment implements AutoCloseable {
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .build();
+    pacedTokensPerSecond = options.tokensPerSecond() > 0 ? options.tokensPerSecond()
+        : DEFAULT_PACED_TOKENS_PER_SECOND;
     ModelEmulatorOptions unpaced = ModelEmulatorOptions.builder()
-        .tokensPerSecond(options.tokensPerSecond())
         .scriptOverride(BenchEnvironment::harmfulScript)
         .build();
     model = new EmulatedModelServer(backend, unpaced);
     int modelPort = model.start("127.0.0.1", 0).await();
     pacedModel = new EmulatedModelServer(backend, unpaced.toBuilder()
-        .modelName(PACED_MODEL).tokensPerSecond(PACED_TOKENS_PER_SECOND).build());
+        .modelName(PACED_MODEL).tokensPerSecond(pacedTokensPerSecond).build());
     int pacedPort = pacedModel.start("127.0.0.1", 0).await();
+    pacedModelUrl = "http://127.0.0.1:" + pacedPort;
     guard = new EmulatedGuardServer(backend,
         GuardEmulatorOptions.defaults().withLatency(options.guardLatencyMs(), 0));
     int guardPort = guard.start("127.0.0.1", 0).await();
@@ -160,13 +165,20 @@ final class BenchEnvironment implements AutoCloseable {
     return new Target("direct", modelUrl, null, MODEL);
   }
 
+  Target directPaced() {
+    return new Target("direct" + pace(), pacedModelUrl, null, PACED_MODEL);
+  }
+
   Target gateway(String policy) {
     return new Target("gateway/" + policy, gatewayUrl, key(policy), MODEL);
   }
 
   Target gatewayPaced(String policy) {
-    return new Target("gateway/" + policy + "@" + PACED_TOKENS_PER_SECOND + "tok/s", gatewayUrl,
-        key(policy), PACED_MODEL);
+    return new Target("gateway/" + policy + pace(), gatewayUrl, key(policy), PACED_MODEL);
+  }
+
+  private String pace() {
+    return String.format(java.util.Locale.ROOT, "@%.0ftok/s", pacedTokensPerSecond);
   }
 
   /** The thought with {@link #HARMFUL_PHRASE} after {@link #HARMFUL_AT_WORD} safe words. */

@@ -14,11 +14,16 @@ import java.util.Set;
  * @param secondsPerRound length of one round
  * @param idleStreams streams held open by the memory scenario
  * @param json where to write the JSON report, or null
+ * @param tokensPerSecond pace of the paced emulated model per stream (the foundation's paced pass
+ *     and the guard's detection lag); 0 = the foundation skips its paced pass
+ * @param warmUpSeconds discarded warm-up round per target and concurrency
+ * @param jitWarmUpSeconds unpaced traffic before the foundation's measured passes, so the JVM
+ *     has compiled the hot paths
  */
 public record BenchOptions(
     Set<String> scenarios, List<Integer> concurrency, int rounds, double secondsPerRound,
     int thinkTokens, int answerTokens, int idleStreams, long guardLatencyMs, Path json,
-    double tokensPerSecond, double warmUpSeconds) {
+    double tokensPerSecond, double warmUpSeconds, double jitWarmUpSeconds) {
 
   public static final List<String> ALL_SCENARIOS = List.of("foundation", "memory", "modes", "guard");
 
@@ -48,6 +53,10 @@ public record BenchOptions(
     check("guard-latency-ms", guardLatencyMs, 0, 10_000);
     if (!(warmUpSeconds >= 0 && warmUpSeconds <= 600)) {
       throw new IllegalArgumentException("warm-up-seconds must be in 0..600, was " + warmUpSeconds);
+    }
+    if (!(jitWarmUpSeconds >= 0 && jitWarmUpSeconds <= 600)) {
+      throw new IllegalArgumentException("jit-warm-up-seconds must be in 0..600, was "
+          + jitWarmUpSeconds);
     }
     if (!(tokensPerSecond >= 0 && tokensPerSecond <= 1_000_000)) {
       throw new IllegalArgumentException("tokens-per-second must be in 0..1000000, was "

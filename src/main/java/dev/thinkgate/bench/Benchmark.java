@@ -58,13 +58,15 @@ public final class Benchmark {
         "ThinkGate benchmark  %s%n"
             + "JVM %s, %d CPUs, max heap %d MiB, GC %s%n"
             + "all in one JVM on 127.0.0.1; emulated model %s, %d thinking + %d answer tokens,"
-            + " one token a chunk; %d rounds x %.1f s per target after a warm-up; %.1f s in all%n",
+            + " one token a chunk; %d rounds x %.1f s per target after a warm-up"
+            + " (JIT warm-up %.0f s); %.1f s in all%n",
         Instant.now(), System.getProperty("java.vm.version"), rt.availableProcessors(),
         rt.maxMemory() / (1024 * 1024), gcNames(),
         options.tokensPerSecond() == 0 ? "unpaced"
-            : String.format(Locale.ROOT, "paced at %.0f tokens/s per stream", options.tokensPerSecond()),
+            : String.format(Locale.ROOT, "unpaced and paced at %.0f tokens/s per stream",
+                options.tokensPerSecond()),
         options.thinkTokens(), options.answerTokens(),
-        options.rounds(), options.secondsPerRound(), seconds);
+        options.rounds(), options.secondsPerRound(), options.jitWarmUpSeconds(), seconds);
     StringBuilder text = new StringBuilder(setup);
     JsonArray sectionsJson = new JsonArray();
     for (Section s : sections) {
@@ -85,7 +87,10 @@ public final class Benchmark {
             .put("think_tokens", options.thinkTokens())
             .put("answer_tokens", options.answerTokens())
             .put("idle_streams", options.idleStreams())
-            .put("guard_latency_ms", options.guardLatencyMs()))
+            .put("guard_latency_ms", options.guardLatencyMs())
+            .put("tokens_per_second", options.tokensPerSecond())
+            .put("warm_up_seconds", options.warmUpSeconds())
+            .put("jit_warm_up_seconds", options.jitWarmUpSeconds()))
         .put("seconds", LatencyTable.round(seconds, 1))
         .put("sections", sectionsJson);
     return new Report(text.toString(), json);

@@ -237,9 +237,9 @@ final class GuardScenario {
         ">lag max tokens", ">phrase shown", "finish_reason");
     JsonArray rows = new JsonArray();
     lagRow(t, rows, "optimistic", "unpaced", env.gateway(BenchPolicies.GUARD_OPTIMISTIC));
-    lagRow(t, rows, "optimistic", BenchEnvironment.PACED_TOKENS_PER_SECOND + " tok/s",
+    lagRow(t, rows, "optimistic", String.format(Locale.ROOT, "%.0f tok/s", env.pacedTokensPerSecond),
         env.gatewayPaced(BenchPolicies.GUARD_OPTIMISTIC));
-    lagRow(t, rows, "hold", BenchEnvironment.PACED_TOKENS_PER_SECOND + " tok/s",
+    lagRow(t, rows, "hold", String.format(Locale.ROOT, "%.0f tok/s", env.pacedTokensPerSecond),
         env.gatewayPaced(BenchPolicies.GUARD_HOLD));
     json.put("detection_lag", rows);
     env.forgetRequests();

@@ -49,13 +49,21 @@ public final class BenchCommand implements Callable<Integer> {
       description = "emulated guard latency (default: ${DEFAULT-VALUE})")
   long guardLatencyMs;
 
-  @Option(names = "--tokens-per-second", defaultValue = "0",
-      description = "emulated model speed per stream; 0 = unpaced, a saturation test (default: ${DEFAULT-VALUE})")
+  @Option(names = "--tokens-per-second", defaultValue = "100",
+      description = "speed per stream of the paced emulated model (foundation's paced pass, guard"
+          + " detection lag); 0 = the foundation runs only its unpaced saturation pass"
+          + " (default: ${DEFAULT-VALUE})")
   double tokensPerSecond;
 
   @Option(names = "--warm-up-seconds", defaultValue = "1",
-      description = "foundation: discarded warm-up per target and concurrency; raise it for a paced model so the gateway is JIT-warm (default: ${DEFAULT-VALUE})")
+      description = "foundation: discarded warm-up round per target and concurrency"
+          + " (default: ${DEFAULT-VALUE})")
   double warmUpSeconds;
+
+  @Option(names = "--jit-warm-up-seconds", defaultValue = "20",
+      description = "foundation: unpaced traffic on both paths before measuring, so the JVM has"
+          + " compiled the hot paths (default: ${DEFAULT-VALUE})")
+  double jitWarmUpSeconds;
 
   @Option(names = "--json", description = "also write the report as JSON to this file")
   Path json;
@@ -69,7 +77,7 @@ public final class BenchCommand implements Callable<Integer> {
     try {
       options = new BenchOptions(new LinkedHashSet<>(scenarios), concurrency, rounds,
           secondsPerRound, thinkTokens, answerTokens, idleStreams, guardLatencyMs, json,
-          tokensPerSecond, warmUpSeconds);
+          tokensPerSecond, warmUpSeconds, jitWarmUpSeconds);
     } catch (IllegalArgumentException e) {
       System.err.println("thinkgate bench: " + e.getMessage());
       return 2;

@@ -21,8 +21,9 @@ import java.util.function.LongSupplier;
  * /v1/chat/completions}, {@code POST /v1/completions}, {@code GET /v1/models}, {@code GET
  * /health}. What the model says is chosen by {@link ResponseComposer} (or a test's
  * {@link ModelEmulatorOptions#scriptOverride()}); prefills, stop strings, {@code max_tokens} and
- * the reasoning dialect are applied as vLLM would. Streams are paced with timers, respect the
- * client's backpressure, and stop when the client goes away.
+ * the reasoning dialect are applied as vLLM would. Streams are paced in decode steps shared by
+ * every stream (as vLLM's batched decoding paces them), respect the client's backpressure, and
+ * stop when the client goes away.
  *
  * <p>Thread-safe: the request log and counters may be read from any thread.
  */
@@ -38,6 +39,7 @@ public final class EmulatedModelServer {
   private final AtomicLong sequence = new AtomicLong();
   private final StreamStats stats = new StreamStats();
   private final long created = VllmWire.nowSeconds();
+  private final DecodeSteps steps;
   private HttpServer server;
 
   public EmulatedModelServer(Vertx vertx, ModelEmulatorOptions options) {
@@ -53,6 +55,8 @@ public final class EmulatedModelServer {
     this.options = Objects.requireNonNull(options, "options");
     this.composer = Objects.requireNonNull(composer, "composer");
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    this.steps = options.tokensPerSecond() > 0 ? new DecodeSteps(vertx, options.tokensPerSecond())
+        : null;
   }
 
   /** Listens on {@code host:port} (0 = a free port); completes with the actual port. */
@@ -225,7 +229,7 @@ public final class EmulatedModelServer {
         : script.faults().contains(Script.Fault.STALL) ? Script.Fault.STALL : null;
     PacedSseWriter writer = new PacedSseWriter(
         vertx, response, generation.events(parsed.includeUsage()), options.tokensPerSecond(),
-        fault, () -> request.connection().close(), stats, nanoClock);
+        steps, fault, () -> request.connection().close(), stats, nanoClock);
     if (delayMs > 0) {
       vertx.setTimer(delayMs, id -> writer.start());
     } else {

@@ -9,11 +9,12 @@ import java.util.function.LongSupplier;
 /**
  * Writes a completion stream at the emulated model's pace and never faster than the client
  * reads: when the response's write queue is full it stops producing until the drain handler
- * fires. Pacing uses Vert.x timers; a client that goes away ends production at once.
+ * fires. Pacing follows the engine's {@link DecodeSteps}: a stream writes the tokens due by a step
+ * when that step comes; a client that goes away ends production at once.
  */
 final class PacedSseWriter {
   /** Where the writer is; exactly one terminal state is reached. */
-  private enum State { PRODUCING, AWAITING_DRAIN, AWAITING_TIMER, STALLED, DONE, DROPPED, CANCELLED }
+  private enum State { PRODUCING, AWAITING_DRAIN, AWAITING_STEP, STALLED, DONE, DROPPED, CANCELLED }
 
   /** After this many events a stall or drop fault strikes (role chunk plus a few tokens). */
   static final int FAULT_AFTER_EVENTS = 4;
@@ -24,6 +25,7 @@ final class PacedSseWriter {
   private final HttpServerResponse response;
   private final Iterator<SseEvent> events;
   private final double tokensPerSecond;
+  private final DecodeSteps steps;
   private final Script.Fault fault;
   private final Runnable dropConnection;
   private final StreamStats stats;
@@ -35,19 +37,20 @@ final class PacedSseWriter {
   private long tokensWritten;
   private long firstChunkTokens = -1;
   private int eventsWritten;
-  private long timerId = -1;
 
   /**
+   * @param steps the engine's decode steps, or null when unpaced ({@code tokensPerSecond <= 0})
    * @param fault {@link Script.Fault#STALL}, {@link Script.Fault#DROP} or null
    */
   PacedSseWriter(
       Vertx vertx, HttpServerResponse response, Iterator<SseEvent> events,
-      double tokensPerSecond, Script.Fault fault, Runnable dropConnection, StreamStats stats,
-      LongSupplier nanoClock) {
+      double tokensPerSecond, DecodeSteps steps, Script.Fault fault, Runnable dropConnection,
+      StreamStats stats, LongSupplier nanoClock) {
     this.vertx = vertx;
     this.response = response;
     this.events = events;
     this.tokensPerSecond = tokensPerSecond;
+    this.steps = tokensPerSecond > 0 ? java.util.Objects.requireNonNull(steps, "steps") : null;
     this.fault = fault;
     this.dropConnection = dropConnection;
     this.stats = stats;
@@ -92,10 +95,9 @@ final class PacedSseWriter {
         response.drainHandler(v -> resume(State.AWAITING_DRAIN));
         return;
       }
-      long waitMs = pacingWaitMs(pending);
-      if (waitMs > 0) {
-        state = State.AWAITING_TIMER;
-        timerId = vertx.setTimer(waitMs, id -> resume(State.AWAITING_TIMER));
+      if (!due(pending)) {
+        state = State.AWAITING_STEP;
+        steps.awaitNextStep(() -> resume(State.AWAITING_STEP));
         return;
       }
       write(pending);
@@ -106,25 +108,26 @@ final class PacedSseWriter {
 
   private void resume(State from) {
     if (state == from) {
-      timerId = -1;
       state = State.PRODUCING;
       pump();
     }
   }
 
-  /** Milliseconds until the next event's tokens are due; 0 = now. */
-  private long pacingWaitMs(SseEvent event) {
+  /**
+   * Whether the event's tokens are due: by now, or within half a step (the step that is running
+   * produces them; waiting for the next one would fall a step behind).
+   */
+  private boolean due(SseEvent event) {
     if (tokensPerSecond <= 0 || event.tokens() == 0) {
-      return 0;
+      return true;
     }
     if (firstChunkTokens < 0) {
       firstChunkTokens = event.tokens(); // the first chunk leaves at once (time to first token)
-      return 0;
+      return true;
     }
     double dueSeconds = (tokensWritten + event.tokens() - firstChunkTokens) / tokensPerSecond;
-    double elapsedSeconds = (nanoClock.getAsLong() - startNanos) / 1e9;
-    double waitMs = (dueSeconds - elapsedSeconds) * 1000;
-    return waitMs <= 0 ? 0 : Math.max(1, (long) Math.ceil(waitMs));
+    long dueNanos = startNanos + (long) (dueSeconds * 1e9);
+    return dueNanos - nanoClock.getAsLong() <= steps.stepNanos() / 2;
   }
 
   private void write(SseEvent event) {
@@ -154,10 +157,7 @@ final class PacedSseWriter {
     if (state == State.DONE || state == State.DROPPED || state == State.CANCELLED) {
       return;
     }
-    state = State.CANCELLED;
-    if (timerId >= 0) {
-      vertx.cancelTimer(timerId);
-    }
+    state = State.CANCELLED; // a pending step finds the state changed and does nothing
     stats.streamCancelled();
   }
 }

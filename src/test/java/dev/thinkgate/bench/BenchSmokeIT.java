@@ -28,7 +28,7 @@ class BenchSmokeIT {
     // Given tiny counts for every scenario (and no line per request in the test output)
     requestLog.setLevel(java.util.logging.Level.WARNING);
     BenchOptions options = new BenchOptions(Set.copyOf(BenchOptions.ALL_SCENARIOS), List.of(1, 4),
-        1, 0.3, THINK, ANSWER, IDLE, 5, null, 0, 0.3);
+        1, 0.3, THINK, ANSWER, IDLE, 5, null, 100, 0.3, 0.5);
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
     // When the benchmark runs
@@ -56,6 +56,14 @@ class BenchSmokeIT {
       assertSaneRow(rows.getJsonObject(i));
     }
     assertThat(rows.getJsonObject(1).getString("target")).isEqualTo("gateway/passthrough");
+    JsonArray pacedRows = foundation.getJsonArray("paced_rows");
+    assertThat(pacedRows).hasSize(4);
+    for (int i = 0; i < pacedRows.size(); i++) {
+      assertSaneRow(pacedRows.getJsonObject(i));
+    }
+    assertThat(pacedRows.getJsonObject(1).getString("target"))
+        .isEqualTo("gateway/passthrough@100tok/s");
+    assertThat(foundation.getJsonArray("jit_warm_up")).isNotEmpty();
     assertThat(foundation.getJsonArray("targets")).isEmpty(); // 64 and 256 streams not run
 
     // memory: all idle streams opened on both paths, the gateway held one upstream stream each,
