@@ -1,13 +1,15 @@
 package dev.thinkgate.cli;
 
-import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** One line per log record on stderr: time, level, logger, message. */
+/**
+ * One line per log record on stderr: time, level, logger, message; written from a thread of its
+ * own ({@link AsyncStderrHandler}), never from the event loop that logs.
+ */
 final class CliLogging {
   // JUL holds loggers weakly: keep the ones we configure, or their levels are lost on GC.
   private static final Logger REQUESTS = Logger.getLogger("thinkgate.request");
@@ -20,7 +22,7 @@ final class CliLogging {
   static void configure() {
     LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
-    ConsoleHandler handler = new ConsoleHandler();
+    AsyncStderrHandler handler = new AsyncStderrHandler(System.err);
     handler.setLevel(Level.ALL);
     handler.setFormatter(new Formatter() {
       @Override
