@@ -1,0 +1,66 @@
+package dev.thinkgate.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class RawEventKindTest {
+  private static RawEventKind of(String data) {
+    byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+    return RawEventKind.of(bytes, 0, bytes.length);
+  }
+
+  @Test
+  void anOrdinaryChunkIsPlain() {
+    assertThat(of("{\"choices\":[{\"delta\":{\"content\":\"思考 🙂\"}}],\"usage\":null}"))
+        .isEqualTo(RawEventKind.PLAIN);
+  }
+
+  @Test
+  void aTagStartReasoningOrErrorFieldIsARewrite() {
+    assertThat(of("{\"delta\":{\"content\":\"a<b\"}}")).isEqualTo(RawEventKind.REWRITE);
+    assertThat(of("{\"delta\":{\"reasoning\":\"x\"}}")).isEqualTo(RawEventKind.REWRITE);
+    assertThat(of("{\"error\":{\"message\":\"x\"}}")).isEqualTo(RawEventKind.REWRITE);
+    // the rewrite wins over usage and over malformed bytes
+    assertThat(of("{\"usage\":{},\"x\":\"<\"}")).isEqualTo(RawEventKind.REWRITE);
+  }
+
+  @Test
+  void namesMustBeWholeQuotedStrings() {
+    assertThat(of("{\"reasoning_content\":\"x\",\"errors\":1,\"usage_x\":2}"))
+        .isEqualTo(RawEventKind.PLAIN);
+  }
+
+  @Test
+  void usageCountsOnlyWhenNoUsageNullIsPresent() {
+    assertThat(of("{\"choices\":[],\"usage\":{\"total_tokens\":3}}")).isEqualTo(RawEventKind.USAGE);
+    assertThat(of("{\"usage\": null}")).isEqualTo(RawEventKind.USAGE); // spelled differently
+    assertThat(of("{\"usage\":null,\"x\":\"\\\"usage\\\"\"}")).isEqualTo(RawEventKind.PLAIN);
+  }
+
+  @Test
+  void malformedUtf8IsReported() {
+    byte[] overlong = {'"', (byte) 0xC0, (byte) 0xAF, '"'};
+    byte[] surrogate = {(byte) 0xED, (byte) 0xA0, (byte) 0x80};
+    byte[] truncated = {'a', (byte) 0xE6, (byte) 0x80};
+
+    assertThat(RawEventKind.of(overlong, 0, 4)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    assertThat(RawEventKind.of(surrogate, 0, 3)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    assertThat(RawEventKind.of(truncated, 0, 3)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    // a sequence cut by the range's end is malformed even if the array continues it
+    byte[] whole = "思".getBytes(StandardCharsets.UTF_8);
+    assertThat(RawEventKind.of(whole, 0, 2)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    assertThat(RawEventKind.of(whole, 0, 3)).isEqualTo(RawEventKind.PLAIN);
+  }
+
+  @Test
+  void looksOnlyAtTheGivenRange() {
+    byte[] bytes = "<{\"a\":1}\"error\"".getBytes(StandardCharsets.US_ASCII);
+
+    assertThat(RawEventKind.of(bytes, 1, 7)).isEqualTo(RawEventKind.PLAIN);
+    assertThatThrownBy(() -> RawEventKind.of(bytes, 10, 10))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+}
