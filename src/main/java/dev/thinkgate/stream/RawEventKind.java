@@ -1,5 +1,8 @@
 package dev.thinkgate.stream;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -33,6 +36,23 @@ public enum RawEventKind {
   private static final byte[] USAGE_FIELD = ascii("usage\"");
   private static final byte[] NULL_VALUE = ascii(":null");
 
+  // What a quote starts, as fieldAt reports it.
+  private static final int NO_MARKER = 0;
+  private static final int REWRITE_MARKER = 1;
+  private static final int USAGE_MARKER = 2;
+  private static final int USAGE_NULL_MARKER = 3;
+
+  /** Eight bytes at a time (little-endian: byte k of the word is bits 8k..8k+7). */
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long LOW7S = 0x7F7F7F7F7F7F7F7FL;
+  private static final long LESS_THANS = 0x3C3C3C3C3C3C3C3CL;
+  private static final long QUOTES = 0x2222222222222222L;
+  private static final long RS = 0x7272727272727272L;
+  private static final long SIXTEENS = 0x1010101010101010L;
+  private static final long US = 0x7575757575757575L;
+
   /**
    * Classifies {@code length} bytes of event data from {@code offset}. Equivalent to testing the
    * decoded text for {@code '<'}, {@code "reasoning"}, {@code "error"}, and for {@code "usage"}
@@ -45,20 +65,24 @@ public enum RawEventKind {
     boolean usageNull = false;
     boolean malformed = false;
     int i = offset;
-    while (i < end) {
+    while ((i = nextToExamine(data, i, end)) < end) {
+      // A byte that may matter: one byte or one UTF-8 sequence at a time.
       byte b = data[i];
       if (b >= 0) {
         if (b == '<') {
           return REWRITE;
         }
         if (b == QUOTE) {
-          int next = i + 1;
-          if (matches(data, next, end, REASONING) || matches(data, next, end, ERROR)) {
-            return REWRITE;
-          }
-          if (matches(data, next, end, USAGE_FIELD)) {
-            usage = true;
-            usageNull |= matches(data, next + USAGE_FIELD.length, end, NULL_VALUE);
+          switch (fieldAt(data, i + 1, end)) {
+            case REWRITE_MARKER -> {
+              return REWRITE;
+            }
+            case USAGE_MARKER -> usage = true;
+            case USAGE_NULL_MARKER -> {
+              usage = true;
+              usageNull = true;
+            }
+            default -> { }
           }
         }
         i++;
@@ -76,6 +100,50 @@ public enum RawEventKind {
       return USAGE;
     }
     return malformed ? MALFORMED_UTF8 : PLAIN;
+  }
+
+  /**
+   * The first index from {@code i} that may matter: a {@code <}, a quote followed by r, e or u
+   * (only those can start a marker field, and they are rare in chunk JSON), a non-ASCII byte, or
+   * one of the last seven bytes; may be earlier, never later. Eight bytes are checked at once and
+   * the step is seven, so a quote's next byte is always in the same word.
+   */
+  private static int nextToExamine(byte[] data, int i, int end) {
+    for (; i + Long.BYTES <= end; i += Long.BYTES - 1) {
+      long word = (long) LONGS.get(data, i);
+      long lessThans = asciiZeroBytes(word ^ LESS_THANS);
+      // 'e' (0x65) and 'u' (0x75) differ only in bit 0x10: one test finds both
+      long starts = asciiZeroBytes(word ^ RS) | asciiZeroBytes((word | SIXTEENS) ^ US);
+      long candidates = asciiZeroBytes(word ^ QUOTES) & (starts >>> 8);
+      // Above a non-ASCII byte the ASCII tests are garbage, below it they are exact: the lowest
+      // flag is a byte worth a look.
+      long flags = (word & HIGHS) | lessThans | candidates;
+      if (flags != 0) {
+        return i + (Long.numberOfTrailingZeros(flags) >>> 3);
+      }
+    }
+    return i;
+  }
+
+  /**
+   * The high bit of every zero byte of {@code x}; exact for the bytes below the lowest one with its
+   * high bit set (all of them for ASCII): adding 0x7F to a byte below 0x80 sets its high bit unless it is zero, and never
+   * carries into the next byte.
+   */
+  private static long asciiZeroBytes(long x) {
+    return ~(x + LOW7S) & HIGHS;
+  }
+
+  /** Which marker field, if any, the text after a quote at {@code at - 1} names. */
+  private static int fieldAt(byte[] data, int at, int end) {
+    if (matches(data, at, end, REASONING) || matches(data, at, end, ERROR)) {
+      return REWRITE_MARKER;
+    }
+    if (matches(data, at, end, USAGE_FIELD)) {
+      return matches(data, at + USAGE_FIELD.length, end, NULL_VALUE)
+          ? USAGE_NULL_MARKER : USAGE_MARKER;
+    }
+    return NO_MARKER;
   }
 
   /**

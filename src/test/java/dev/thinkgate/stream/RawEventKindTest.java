@@ -56,6 +56,27 @@ class RawEventKindTest {
   }
 
   @Test
+  void findsEachMarkerAtEveryAlignment() {
+    // Given a marker after 0..23 plain bytes (the scan reads eight bytes at a time)
+    for (int pad = 0; pad < 24; pad++) {
+      String before = "{\"a\":\"" + "x".repeat(pad) + "\",";
+
+      // Then it is found wherever it falls in a word
+      assertThat(of(before + "\"error\":1}")).as("pad %d", pad).isEqualTo(RawEventKind.REWRITE);
+      assertThat(of(before + "\"reasoning\":\"\"}")).as("pad %d", pad)
+          .isEqualTo(RawEventKind.REWRITE);
+      assertThat(of(before + "\"b\":\"<\"}")).as("pad %d", pad).isEqualTo(RawEventKind.REWRITE);
+      assertThat(of(before + "\"usage\":{}}")).as("pad %d", pad).isEqualTo(RawEventKind.USAGE);
+      assertThat(of(before + "\"usage\":null}")).as("pad %d", pad).isEqualTo(RawEventKind.PLAIN);
+      assertThat(of(before + "\"é\":1}")).as("pad %d", pad).isEqualTo(RawEventKind.PLAIN);
+      byte[] bad = (before + "\"?\":1}").getBytes(StandardCharsets.UTF_8);
+      bad[before.length() + 1] = (byte) 0xFF;
+      assertThat(RawEventKind.of(bad, 0, bad.length)).as("pad %d", pad)
+          .isEqualTo(RawEventKind.MALFORMED_UTF8);
+    }
+  }
+
+  @Test
   void looksOnlyAtTheGivenRange() {
     byte[] bytes = "<{\"a\":1}\"error\"".getBytes(StandardCharsets.US_ASCII);
 
