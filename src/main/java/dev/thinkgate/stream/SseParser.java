@@ -52,6 +52,8 @@ public final class SseParser {
   private static final byte[] EVENT = ascii("event");
   private static final byte[] ID = ascii("id");
   private static final byte[] RETRY = ascii("retry");
+  /** Upstream reads up to this size are copied into one array kept per parser. */
+  private static final int MAX_SCRATCH_BYTES = 64 * 1024;
   /** Eight bytes at a time for the line-end scan (little-endian: the lowest match comes first). */
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -143,13 +145,20 @@ public final class SseParser {
     if (length == 0) {
       return;
     }
-    // One reused array instead of getBytes()'s fresh one per buffer: the copy is a memcpy, the
-    // allocation and zeroing of a new array per upstream read is what it saves.
-    if (scratch == null || scratch.length < length) {
-      scratch = new byte[Math.max(length, scratch == null ? 1024 : scratch.length * 2)];
+    byte[] bytes;
+    if (length > MAX_SCRATCH_BYTES) {
+      bytes = chunk.getBytes(); // a rare large read: not worth keeping an array that size per stream
+    } else {
+      // One reused array instead of getBytes()'s fresh one per buffer: the copy is a memcpy, the
+      // allocation and zeroing of a new array per upstream read is what it saves.
+      if (scratch == null || scratch.length < length) {
+        int doubled = scratch == null ? 1024 : 2 * scratch.length;
+        scratch = new byte[Math.min(MAX_SCRATCH_BYTES, Math.max(length, doubled))];
+      }
+      chunk.getBytes(0, length, scratch, 0);
+      bytes = scratch;
     }
-    chunk.getBytes(0, length, scratch, 0);
-    feed(scratch, 0, length);
+    feed(bytes, 0, length);
   }
 
   private void feed(byte[] bytes, int from, int length) {

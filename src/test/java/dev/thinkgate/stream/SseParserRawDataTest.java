@@ -123,6 +123,21 @@ class SseParserRawDataTest {
   }
 
   @Test
+  void aReadLargerThanTheReusedArrayIsParsedToo() {
+    // Given one upstream read of more than 64 KiB holding many events, then a small one
+    StringBuilder wire = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      wire.append("data: {\"n\":").append(i).append(",\"pad\":\"").append("y".repeat(40))
+          .append("\"}\n\n");
+    }
+    feed(wire.toString(), "data: after\n\n");
+
+    assertThat(texts()).hasSize(2001);
+    assertThat(texts().get(1999)).startsWith("{\"n\":1999,");
+    assertThat(texts().get(2000)).isEqualTo("after");
+  }
+
+  @Test
   void unterminatedEventIsDiscardedAndReported() {
     feed("data: whole\n\n", "data: cut\n");
     parser.end();
