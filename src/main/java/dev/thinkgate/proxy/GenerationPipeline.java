@@ -247,7 +247,7 @@ final class GenerationPipeline {
       RawEventKind kind = parseAll ? RawEventKind.REWRITE : RawEventKind.of(bytes, offset, length);
       switch (kind) {
         case PLAIN -> sse.onRawData(bytes, offset, length);
-        case MALFORMED_UTF8 -> sse.onRawData(text(bytes, offset, length));
+        case NEEDS_DECODING -> sse.onRawData(text(bytes, offset, length));
         case USAGE -> relayParsed(text(bytes, offset, length));
         case REWRITE -> {
           parseAll = true;

@@ -3,6 +3,7 @@ package dev.thinkgate.proxy;
 import dev.thinkgate.api.openai.OpenAiException;
 import dev.thinkgate.metrics.GatewayMetrics;
 import dev.thinkgate.stream.ClientDialectEncoder;
+import dev.thinkgate.stream.RawEventKind;
 import dev.thinkgate.stream.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -79,16 +80,14 @@ final class SseChannel implements ClientChannel {
   /**
    * Relays an upstream event's data bytes as is, framed as {@code data: <bytes>\n\n} straight into
    * this turn's batch, with no String or Buffer per event. The caller has checked the bytes are
-   * valid UTF-8 that needs no rewriting; the bytes are copied before this returns.
+   * one line of valid UTF-8 that needs no rewriting ({@link RawEventKind#PLAIN}); they are copied
+   * before this returns.
    */
   void onRawData(byte[] data, int offset, int length) {
     if (ended) {
       return;
     }
-    if (indexOf(data, offset, length, (byte) '\n') >= 0) {
-      // Multi-line data (never compact JSON) goes as one data: line per line, as SseFrames does.
-      write(SseFrames.data(new String(data, offset, length, StandardCharsets.UTF_8)));
-    } else if (beginWrite(DATA_PREFIX.length + length + FRAME_END.length)) {
+    if (beginWrite(DATA_PREFIX.length + length + FRAME_END.length)) {
       if (pending == null) {
         send(Buffer.buffer(DATA_PREFIX.length + length + FRAME_END.length)
             .appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END));
@@ -97,15 +96,6 @@ final class SseChannel implements ClientChannel {
       }
     }
     chunks++;
-  }
-
-  private static int indexOf(byte[] bytes, int offset, int length, byte target) {
-    for (int i = offset; i < offset + length; i++) {
-      if (bytes[i] == target) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   @Override

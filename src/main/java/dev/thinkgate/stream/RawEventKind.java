@@ -15,13 +15,14 @@ import java.util.Objects;
  * exactly when it is in the decoded text.
  */
 public enum RawEventKind {
-  /** Valid UTF-8 with no marker: forward the bytes as they are. */
+  /** One line of valid UTF-8 with no marker: forward the bytes as they are. */
   PLAIN,
   /**
-   * No marker, but not valid UTF-8. Forwarded as the decoded text re-encoded (malformed sequences
-   * become U+FFFD), as the gateway always sent it, rather than passing invalid bytes on.
+   * No marker, but the bytes cannot go out verbatim: they are not valid UTF-8 (sent as the decoded
+   * text, malformed sequences as U+FFFD, as the gateway always sent them, rather than passing
+   * invalid bytes on) or hold a line feed (multi-line data, sent as one {@code data:} line each).
    */
-  MALFORMED_UTF8,
+  NEEDS_DECODING,
   /** A {@code "usage"} field that is not {@code "usage":null} (and no rewrite marker): parse it. */
   USAGE,
   /**
@@ -48,6 +49,7 @@ public enum RawEventKind {
   private static final long HIGHS = 0x8080808080808080L;
   private static final long LOW7S = 0x7F7F7F7F7F7F7F7FL;
   private static final long LESS_THANS = 0x3C3C3C3C3C3C3C3CL;
+  private static final long LINE_FEEDS = 0x0A0A0A0A0A0A0A0AL;
   private static final long QUOTES = 0x2222222222222222L;
   private static final long RS = 0x7272727272727272L;
   private static final long SIXTEENS = 0x1010101010101010L;
@@ -63,7 +65,7 @@ public enum RawEventKind {
     int end = offset + length;
     boolean usage = false;
     boolean usageNull = false;
-    boolean malformed = false;
+    boolean needsDecoding = false;
     int i = offset;
     while ((i = nextToExamine(data, i, end)) < end) {
       // A byte that may matter: one byte or one UTF-8 sequence at a time.
@@ -72,7 +74,9 @@ public enum RawEventKind {
         if (b == '<') {
           return REWRITE;
         }
-        if (b == QUOTE) {
+        if (b == '\n') {
+          needsDecoding = true;
+        } else if (b == QUOTE) {
           switch (fieldAt(data, i + 1, end)) {
             case REWRITE_MARKER -> {
               return REWRITE;
@@ -89,7 +93,7 @@ public enum RawEventKind {
       } else {
         int sequence = utf8SequenceLength(data, i, end);
         if (sequence < 0) {
-          malformed = true;
+          needsDecoding = true;
           i++; // resynchronise on the next byte; only ASCII bytes matter for the markers
         } else {
           i += sequence;
@@ -99,14 +103,14 @@ public enum RawEventKind {
     if (usage && !usageNull) {
       return USAGE;
     }
-    return malformed ? MALFORMED_UTF8 : PLAIN;
+    return needsDecoding ? NEEDS_DECODING : PLAIN;
   }
 
   /**
    * The first index from {@code i} that may matter: a {@code <}, a quote followed by r, e or u
-   * (only those can start a marker field, and they are rare in chunk JSON), a non-ASCII byte, or
-   * one of the last seven bytes; may be earlier, never later. Eight bytes are checked at once and
-   * the step is seven, so a quote's next byte is always in the same word.
+   * (only those can start a marker field, and they are rare in chunk JSON), a line feed, a
+   * non-ASCII byte, or one of the last seven bytes; may be earlier, never later. Eight bytes are
+   * checked at once and the step is seven, so a quote's next byte is always in the same word.
    */
   private static int nextToExamine(byte[] data, int i, int end) {
     for (; i + Long.BYTES <= end; i += Long.BYTES - 1) {
@@ -117,7 +121,7 @@ public enum RawEventKind {
       long candidates = asciiZeroBytes(word ^ QUOTES) & (starts >>> 8);
       // Above a non-ASCII byte the ASCII tests are garbage, below it they are exact: the lowest
       // flag is a byte worth a look.
-      long flags = (word & HIGHS) | lessThans | candidates;
+      long flags = (word & HIGHS) | lessThans | candidates | asciiZeroBytes(word ^ LINE_FEEDS);
       if (flags != 0) {
         return i + (Long.numberOfTrailingZeros(flags) >>> 3);
       }
@@ -126,9 +130,9 @@ public enum RawEventKind {
   }
 
   /**
-   * The high bit of every zero byte of {@code x}; exact for the bytes below the lowest one with its
-   * high bit set (all of them for ASCII): adding 0x7F to a byte below 0x80 sets its high bit unless it is zero, and never
-   * carries into the next byte.
+   * The high bit of every zero byte of {@code x}; exact for the bytes below the lowest one with
+   * its high bit set (all of them for ASCII): adding 0x7F to a byte below 0x80 sets its high bit
+   * unless it is zero, and never carries into the next byte.
    */
   private static long asciiZeroBytes(long x) {
     return ~(x + LOW7S) & HIGHS;

@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  * over only the event's data, as the UTF-8 bytes of that same String would be for valid input, with
  * nothing decoded (the raw relay forwards most events without looking at them as text).
  *
- * <p>Not thread-safe: one instance per stream, fed from one event loop.
+ * <p>Not thread-safe: one instance per stream, fed from one event loop. Not reentrant: a consumer
+ * may call {@link #end()} but not {@link #feed} from inside a callback.
  */
 public final class SseParser {
   /**
@@ -147,7 +148,7 @@ public final class SseParser {
     }
     byte[] bytes;
     if (length > MAX_SCRATCH_BYTES) {
-      bytes = chunk.getBytes(); // a rare large read: not worth keeping an array that size per stream
+      bytes = chunk.getBytes(); // a rare large read: no array that size is kept per stream
     } else {
       // One reused array instead of getBytes()'s fresh one per buffer: the copy is a memcpy, the
       // allocation and zeroing of a new array per upstream read is what it saves.

@@ -164,6 +164,26 @@ class RawRelayIT {
   }
 
   @Test
+  void multiLineDataIsStillSentAsOneDataLinePerLine() throws Exception {
+    // Given an event whose JSON the upstream spread over two data: lines
+    String top = "{\"id\": \"c1\",";
+    String rest = "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},"
+        + "\"finish_reason\":null}]}";
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    wire.writeBytes(("data: " + top + "\r\ndata: " + rest + "\r\n\r\n")
+        .getBytes(StandardCharsets.UTF_8));
+    wire.writeBytes(wire("\r\n", LAST, "[DONE]"));
+    wires.add(wire.toByteArray());
+
+    // When
+    String body = new String(streamBody(new JsonObject()), StandardCharsets.UTF_8);
+
+    // Then the client gets the same two lines, LF-framed, which it joins back with a line feed
+    assertThat(body)
+        .isEqualTo("data: " + top + "\ndata: " + rest + "\n\n" + frames(LAST, "[DONE]"));
+  }
+
+  @Test
   void invalidUtf8IsStillReplacedRatherThanPassedOn() throws Exception {
     // Given an event whose content holds a byte that is not UTF-8
     byte[] wire = wire("\n", "{\"id\": \"c1\", \"choices\":[{\"index\":0,\"delta\":{\"content\":"

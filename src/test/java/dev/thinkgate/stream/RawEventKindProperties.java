@@ -18,7 +18,8 @@ import net.jqwik.api.Tuple;
 class RawEventKindProperties {
   /**
    * The raw relay's checks as they were written on the decoded String, before they moved to
-   * bytes; MALFORMED_UTF8 is where decoding and re-encoding would change the bytes.
+   * bytes; NEEDS_DECODING is where decoding and re-encoding would change the bytes, or where the
+   * data is more than one line.
    */
   private static RawEventKind onText(byte[] bytes) {
     String data = new String(bytes, StandardCharsets.UTF_8);
@@ -28,16 +29,17 @@ class RawEventKindProperties {
     if (data.contains("\"usage\"") && !data.contains("\"usage\":null")) {
       return RawEventKind.USAGE;
     }
-    return Arrays.equals(data.getBytes(StandardCharsets.UTF_8), bytes)
-        ? RawEventKind.PLAIN : RawEventKind.MALFORMED_UTF8;
+    return Arrays.equals(data.getBytes(StandardCharsets.UTF_8), bytes) && data.indexOf('\n') < 0
+        ? RawEventKind.PLAIN : RawEventKind.NEEDS_DECODING;
   }
 
   /** Fragments of markers and near misses, JSON, multi-byte characters and stray bytes. */
   @Provide
   Arbitrary<byte[]> eventData() {
     Arbitrary<byte[]> text = Arbitraries.of("\"", "usage", "\"usage\"", ":null", ":", "null",
-            "reasoning", "error", "\"reasoning", "error\"", "<", "{", "}", " ", "a", "思考", "🙂",
-            "é", "\\\"")
+            "reasoning", "error", "\"reasoning", "error\"", "<", "{", "}", " ", "a", "思考",
+            "🙂",
+            "é", "\\\"", "\n")
         .map(s -> s.getBytes(StandardCharsets.UTF_8));
     // A lead byte (valid or not) and up to three bytes at the edges of the continuation range:
     // overlongs, surrogates, values above U+10FFFF and cut sequences all come out of it.

@@ -41,17 +41,23 @@ class RawEventKindTest {
   }
 
   @Test
-  void malformedUtf8IsReported() {
+  void multiLineDataNeedsDecoding() {
+    assertThat(of("{\"a\":\n1}")).isEqualTo(RawEventKind.NEEDS_DECODING);
+    assertThat(of("{\"a\":1,\"b\":\"x\"}\n")).isEqualTo(RawEventKind.NEEDS_DECODING);
+  }
+
+  @Test
+  void malformedUtf8NeedsDecoding() {
     byte[] overlong = {'"', (byte) 0xC0, (byte) 0xAF, '"'};
     byte[] surrogate = {(byte) 0xED, (byte) 0xA0, (byte) 0x80};
     byte[] truncated = {'a', (byte) 0xE6, (byte) 0x80};
 
-    assertThat(RawEventKind.of(overlong, 0, 4)).isEqualTo(RawEventKind.MALFORMED_UTF8);
-    assertThat(RawEventKind.of(surrogate, 0, 3)).isEqualTo(RawEventKind.MALFORMED_UTF8);
-    assertThat(RawEventKind.of(truncated, 0, 3)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    assertThat(RawEventKind.of(overlong, 0, 4)).isEqualTo(RawEventKind.NEEDS_DECODING);
+    assertThat(RawEventKind.of(surrogate, 0, 3)).isEqualTo(RawEventKind.NEEDS_DECODING);
+    assertThat(RawEventKind.of(truncated, 0, 3)).isEqualTo(RawEventKind.NEEDS_DECODING);
     // a sequence cut by the range's end is malformed even if the array continues it
     byte[] whole = "思".getBytes(StandardCharsets.UTF_8);
-    assertThat(RawEventKind.of(whole, 0, 2)).isEqualTo(RawEventKind.MALFORMED_UTF8);
+    assertThat(RawEventKind.of(whole, 0, 2)).isEqualTo(RawEventKind.NEEDS_DECODING);
     assertThat(RawEventKind.of(whole, 0, 3)).isEqualTo(RawEventKind.PLAIN);
   }
 
@@ -69,10 +75,12 @@ class RawEventKindTest {
       assertThat(of(before + "\"usage\":{}}")).as("pad %d", pad).isEqualTo(RawEventKind.USAGE);
       assertThat(of(before + "\"usage\":null}")).as("pad %d", pad).isEqualTo(RawEventKind.PLAIN);
       assertThat(of(before + "\"é\":1}")).as("pad %d", pad).isEqualTo(RawEventKind.PLAIN);
+      assertThat(of(before + "\n\"b\":1}")).as("pad %d", pad)
+          .isEqualTo(RawEventKind.NEEDS_DECODING);
       byte[] bad = (before + "\"?\":1}").getBytes(StandardCharsets.UTF_8);
       bad[before.length() + 1] = (byte) 0xFF;
       assertThat(RawEventKind.of(bad, 0, bad.length)).as("pad %d", pad)
-          .isEqualTo(RawEventKind.MALFORMED_UTF8);
+          .isEqualTo(RawEventKind.NEEDS_DECODING);
     }
   }
 

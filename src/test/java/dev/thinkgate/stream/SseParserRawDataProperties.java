@@ -23,7 +23,8 @@ class SseParserRawDataProperties {
    */
   @Provide
   Arbitrary<byte[]> streams() {
-    Arbitrary<String> text = Arbitraries.of("a", "{\"x\":1}", " ", ":", "思考", "🙂", "é", "<", "\t")
+    Arbitrary<String> text = Arbitraries
+        .of("a", "{\"x\":1}", " ", ":", "思考", "🙂", "é", "<", "\t")
         .list().ofMaxSize(5).map(atoms -> String.join("", atoms));
     Arbitrary<String> line = Arbitraries.oneOf(
         text.map(t -> "data: " + t),
@@ -90,7 +91,8 @@ class SseParserRawDataProperties {
       @ForAll("lineBytes") byte[] bytes, @ForAll("cutPoints") List<Double> bounds) {
     // Given any range of any bytes
     int from = bounds.isEmpty() ? 0 : (int) (bounds.get(0) * bytes.length);
-    int end = bounds.size() < 2 ? bytes.length : Math.max(from, (int) (bounds.get(1) * bytes.length));
+    int end = bounds.size() < 2
+        ? bytes.length : Math.max(from, (int) (bounds.get(1) * bytes.length));
 
     // When / Then
     int expected = end;
