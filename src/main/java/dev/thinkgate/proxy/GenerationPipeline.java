@@ -5,7 +5,9 @@ import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.policy.Policy;
 import dev.thinkgate.reasoning.OutputSpan;
 import dev.thinkgate.reasoning.UpstreamRequest;
+import dev.thinkgate.stream.RawEventKind;
 import dev.thinkgate.stream.SpanSplitter;
+import dev.thinkgate.stream.SseParser;
 import dev.thinkgate.guard.Guard;
 import dev.thinkgate.policy.ReasoningMode;
 import dev.thinkgate.policy.ScreeningPolicy;
@@ -23,6 +25,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -203,23 +206,65 @@ final class GenerationPipeline {
     boolean wantsUsage = streamOptions != null
         && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
     JsonObject body = ctx.body().copy().put("model", ctx.upstreamModel());
-    SpanSplitter splitter = new SpanSplitter(OutputSpan.AUTO);
-    boolean[] parseAll = {false};
-    JsonObject[] usage = {null};
-    streamer.streamRaw(new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO), data -> {
-      if (!parseAll[0] && (data.indexOf('<') >= 0 || data.contains("\"reasoning\"")
-          || data.contains("\"error\""))) {
-        parseAll[0] = true;
-      }
-      boolean hasUsage = data.contains("\"usage\"") && !data.contains("\"usage\":null");
-      if (!parseAll[0] && !hasUsage) {
-        sse.onRawData(data);
+    UpstreamRequest request = new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO);
+    RawRelay relay = new RawRelay(sse, wantsUsage);
+    streamer.streamRaw(request, relay).onComplete(ar -> {
+      if (thisAttempt != attempt || phase == Phase.FINISHED) {
         return;
       }
+      if (ar.succeeded()) {
+        relay.finish();
+        runResult = new RunResult(1, 0, relay.usage(), "");
+        sse.onEnd();
+      } else if (!(ar.cause() instanceof HttpStreamer.ClientGone) && !streamer.cancelled()
+          && !channel.ended()) {
+        channel.onError(Errors.from(ar.cause()));
+      }
+      runDone = true;
+      maybeFinish();
+    });
+  }
+
+  /**
+   * The raw relay's handling of one upstream event: checked for markers on its bytes, forwarded
+   * as those bytes when it has none, parsed (and normalized by the span splitter) when it has.
+   */
+  private static final class RawRelay implements SseParser.RawDataHandler {
+    private final SseChannel sse;
+    private final boolean wantsUsage;
+    private final SpanSplitter splitter = new SpanSplitter(OutputSpan.AUTO);
+    /** Set by the first event with a rewrite marker: the splitter keeps state from then on. */
+    private boolean parseAll;
+    private JsonObject usage;
+
+    RawRelay(SseChannel sse, boolean wantsUsage) {
+      this.sse = sse;
+      this.wantsUsage = wantsUsage;
+    }
+
+    @Override
+    public void onData(byte[] bytes, int offset, int length) {
+      RawEventKind kind = parseAll ? RawEventKind.REWRITE : RawEventKind.of(bytes, offset, length);
+      switch (kind) {
+        case PLAIN -> sse.onRawData(bytes, offset, length);
+        case NEEDS_DECODING -> sse.onRawData(text(bytes, offset, length));
+        case USAGE -> relayParsed(text(bytes, offset, length));
+        case REWRITE -> {
+          parseAll = true;
+          relayParsed(text(bytes, offset, length));
+        }
+      }
+    }
+
+    private static String text(byte[] bytes, int offset, int length) {
+      return new String(bytes, offset, length, StandardCharsets.UTF_8);
+    }
+
+    private void relayParsed(String data) {
       JsonObject chunk = HttpStreamer.parseEvent(data);
       JsonObject chunkUsage = chunk.getJsonObject("usage");
       if (chunkUsage != null) {
-        usage[0] = chunkUsage;
+        usage = chunkUsage;
         if (!wantsUsage) {
           chunk.remove("usage");
         }
@@ -232,24 +277,20 @@ final class GenerationPipeline {
         return;
       }
       sse.onChunk(splitter.normalize(chunk));
-    }).onComplete(ar -> {
-      if (thisAttempt != attempt || phase == Phase.FINISHED) {
-        return;
+    }
+
+    /** The last usage the upstream reported, or null. */
+    JsonObject usage() {
+      return usage;
+    }
+
+    /** The upstream completed: releases what the splitter held back. */
+    void finish() {
+      JsonObject held = splitter.finish();
+      if (held != null) {
+        sse.onChunk(held);
       }
-      if (ar.succeeded()) {
-        JsonObject held = splitter.finish();
-        if (held != null) {
-          sse.onChunk(held);
-        }
-        runResult = new RunResult(1, 0, usage[0], "");
-        sse.onEnd();
-      } else if (!(ar.cause() instanceof HttpStreamer.ClientGone) && !streamer.cancelled()
-          && !channel.ended()) {
-        channel.onError(Errors.from(ar.cause()));
-      }
-      runDone = true;
-      maybeFinish();
-    });
+    }
   }
 
   private void onRunDone(int runAttempt, AsyncResult<RunResult> ar) {

@@ -53,11 +53,12 @@ final class HttpStreamer implements UpstreamStreamer {
   }
 
   /**
-   * Streams one call handing each event's raw {@code data} to {@code onData} unparsed (the raw
-   * relay); {@code [DONE]} completes the call. {@code onData} may throw an
-   * {@link OpenAiException} to fail the call.
+   * Streams one call handing each event's {@code data} to {@code onData} as the upstream's bytes,
+   * neither decoded nor parsed (the raw relay); {@code [DONE]} completes the call. The bytes are
+   * valid only during the call. {@code onData} may throw an {@link OpenAiException} to fail the
+   * call.
    */
-  Future<CallOutcome> streamRaw(UpstreamRequest request, Handler<String> onData) {
+  Future<CallOutcome> streamRaw(UpstreamRequest request, SseParser.RawDataHandler onData) {
     return start(new Call(request, null, onData));
   }
 
@@ -116,7 +117,7 @@ final class HttpStreamer implements UpstreamStreamer {
   private final class Call {
     final UpstreamRequest request;
     final Handler<JsonObject> onChunk;
-    final Handler<String> onData;
+    final SseParser.RawDataHandler onData;
     final Promise<CallOutcome> promise = Promise.promise();
     final SpanSplitter splitter;
     final long startNanos = System.nanoTime();
@@ -134,7 +135,7 @@ final class HttpStreamer implements UpstreamStreamer {
     final StringBuilder thinking = new StringBuilder();
     final StringBuilder answer = new StringBuilder();
 
-    Call(UpstreamRequest request, Handler<JsonObject> onChunk, Handler<String> onData) {
+    Call(UpstreamRequest request, Handler<JsonObject> onChunk, SseParser.RawDataHandler onData) {
       this.request = request;
       this.onChunk = onChunk;
       this.onData = onData;
@@ -223,7 +224,9 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       flow.attach(response);
       state = CallState.STREAMING;
-      SseParser parser = new SseParser(this::onEvent);
+      SseParser parser = onData != null
+          ? SseParser.forRawData(this::onRawData)
+          : new SseParser(this::onEvent);
       response.handler(buf -> {
         if (state == CallState.DONE) {
           return;
@@ -293,19 +296,26 @@ final class HttpStreamer implements UpstreamStreamer {
           + (upstreamMessage == null ? "" : ": " + upstreamMessage));
     }
 
+    void onRawData(byte[] bytes, int offset, int length) {
+      if (state == CallState.DONE) {
+        return;
+      }
+      if (isDone(bytes, offset, length)) {
+        complete(); // nothing went through the splitter, so it holds nothing back
+        return;
+      }
+      try {
+        onData.onData(bytes, offset, length);
+      } catch (OpenAiException e) {
+        fail(e);
+      }
+    }
+
     void onEvent(SseEvent event) {
       if (state == CallState.DONE) {
         return;
       }
       String data = event.data();
-      if (onData != null && !"[DONE]".equals(data)) {
-        try {
-          onData.handle(data);
-        } catch (OpenAiException e) {
-          fail(e);
-        }
-        return;
-      }
       if ("[DONE]".equals(data)) {
         JsonObject held = splitter.finish();
         if (held != null) {
@@ -387,6 +397,12 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       return true;
     }
+  }
+
+  private static final byte[] DONE = {'[', 'D', 'O', 'N', 'E', ']'};
+
+  private static boolean isDone(byte[] bytes, int offset, int length) {
+    return java.util.Arrays.equals(bytes, offset, offset + length, DONE, 0, DONE.length);
   }
 
   /**

@@ -3,10 +3,12 @@ package dev.thinkgate.proxy;
 import dev.thinkgate.api.openai.OpenAiException;
 import dev.thinkgate.metrics.GatewayMetrics;
 import dev.thinkgate.stream.ClientDialectEncoder;
+import dev.thinkgate.stream.RawEventKind;
 import dev.thinkgate.stream.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Writes a logical stream to the client as SSE in the policy's reasoning dialect. Headers go out
@@ -15,6 +17,8 @@ import io.vertx.core.json.JsonObject;
  * Pauses the upstream while the client's write queue is full.
  */
 final class SseChannel implements ClientChannel {
+  private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FRAME_END = {'\n', '\n'};
   private final HttpServerResponse response;
   private final ClientDialectEncoder encoder;
   private final FlowControl flow;
@@ -73,6 +77,27 @@ final class SseChannel implements ClientChannel {
     chunks++;
   }
 
+  /**
+   * Relays an upstream event's data bytes as is, framed as {@code data: <bytes>\n\n} straight into
+   * this turn's batch, with no String or Buffer per event. The caller has checked the bytes are
+   * one line of valid UTF-8 that needs no rewriting ({@link RawEventKind#PLAIN}); they are copied
+   * before this returns.
+   */
+  void onRawData(byte[] data, int offset, int length) {
+    if (ended) {
+      return;
+    }
+    if (beginWrite(DATA_PREFIX.length + length + FRAME_END.length)) {
+      if (pending == null) {
+        send(Buffer.buffer(DATA_PREFIX.length + length + FRAME_END.length)
+            .appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END));
+      } else {
+        pending.appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END);
+      }
+    }
+    chunks++;
+  }
+
   @Override
   public void onKeepAlive() {
     if (!ended) {
@@ -122,8 +147,26 @@ final class SseChannel implements ClientChannel {
   }
 
   private void write(Buffer frame) {
-    if (response.closed()) {
+    if (!beginWrite(frame.length())) {
       return;
+    }
+    if (pending == null) {
+      send(frame);
+    } else {
+      pending.appendBuffer(frame);
+    }
+  }
+
+  /**
+   * The bookkeeping of one frame of {@code frameLength} bytes about to be written: headers with
+   * the first, the TTFB and inter-chunk metrics, and this turn's batch. After it returns true,
+   * the frame goes into {@code pending} when that is set, else straight to {@link #send}.
+   *
+   * @return false when the response is closed and the frame is to be dropped
+   */
+  private boolean beginWrite(int frameLength) {
+    if (response.closed()) {
+      return false;
     }
     long now = System.nanoTime();
     if (!headersSent) {
@@ -142,15 +185,13 @@ final class SseChannel implements ClientChannel {
     }
     lastWriteNanos = now;
     if (context == null) {
-      send(frame);
-      return;
+      return true;
     }
     // Frames produced in one event-loop turn (all the events of one upstream read) go out in
     // one write at the end of the turn: one flush, one syscall, no added wait.
     if (pending == null) {
-      pending = Buffer.buffer(Math.max(256, frame.length() * 4));
+      pending = Buffer.buffer(Math.max(256, frameLength * 4));
     }
-    pending.appendBuffer(frame);
     if (!flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> {
@@ -158,6 +199,7 @@ final class SseChannel implements ClientChannel {
         flushPending();
       });
     }
+    return true;
   }
 
   private void send(Buffer data) {
