@@ -72,7 +72,7 @@ final class FoundationScenario {
     Duration round = Duration.ofMillis((long) (options.secondsPerRound() * 1000));
     Duration warmUp = Duration.ofMillis((long) (options.warmUpSeconds() * 1000));
     Pass saturation = pass("saturation", env.direct(), env.gateway(BenchPolicies.PASSTHROUGH),
-        round, warmUp);
+        round, warmUp, Duration.ZERO);
     text.append("saturation: model unpaced (client, model and gateway share the cores)\n")
         .append(saturation.table().render()).append('\n');
     json.put("rows", saturation.table().json());
@@ -83,8 +83,9 @@ final class FoundationScenario {
           / options.tokensPerSecond();
       Duration pacedRound = Duration.ofMillis((long) (1000 * Math.max(options.secondsPerRound(),
           MIN_STREAMS_PER_PACED_ROUND * streamSeconds)));
+      // Workers start spread over one stream's length, as independent clients arrive.
       paced = pass("paced", env.directPaced(), env.gatewayPaced(BenchPolicies.PASSTHROUGH),
-          pacedRound, warmUp);
+          pacedRound, warmUp, Duration.ofMillis((long) (streamSeconds * 1000)));
       text.append(String.format(Locale.ROOT,
               "paced: model at %.0f tokens/s per stream in shared decode steps, as vLLM batches%n",
               options.tokensPerSecond()))
@@ -149,22 +150,25 @@ final class FoundationScenario {
     return rounds;
   }
 
-  private Pass pass(String name, Target direct, Target gateway, Duration round, Duration warmUp) {
+  private Pass pass(String name, Target direct, Target gateway, Duration round, Duration warmUp,
+      Duration stagger) {
     String markers = options.markers();
     LatencyTable table = new LatencyTable();
     Map<Integer, Measurement.Row> directRows = new HashMap<>();
     Map<Integer, Measurement.Row> gatewayRows = new HashMap<>();
     for (int c : options.concurrency()) {
-      client.runRound(direct, c, warmUp, () -> client.uniquePrompt(markers));
-      client.runRound(gateway, c, warmUp, () -> client.uniquePrompt(markers));
+      client.runRound(direct, c, warmUp, stagger, () -> client.uniquePrompt(markers));
+      client.runRound(gateway, c, warmUp, stagger, () -> client.uniquePrompt(markers));
       env.forgetRequests();
       progress.line("foundation " + name + " streams=" + c + ": warm-up done");
       Measurement directAll = new Measurement();
       Measurement gatewayAll = new Measurement();
       for (int r = 1; r <= options.rounds(); r++) {
-        Measurement dm = client.runRound(direct, c, round, () -> client.uniquePrompt(markers));
+        Measurement dm =
+            client.runRound(direct, c, round, stagger, () -> client.uniquePrompt(markers));
         progress.round("foundation " + name + " r" + r, dm.row(direct.label(), c));
-        Measurement gm = client.runRound(gateway, c, round, () -> client.uniquePrompt(markers));
+        Measurement gm =
+            client.runRound(gateway, c, round, stagger, () -> client.uniquePrompt(markers));
         progress.round("foundation " + name + " r" + r, gm.row(gateway.label(), c));
         env.forgetRequests();
         directAll.addAll(dm);

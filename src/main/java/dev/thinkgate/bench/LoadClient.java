@@ -49,6 +49,17 @@ final class LoadClient implements AutoCloseable {
    * then the round waits for the streams in flight. Throughput = completed streams / round time.
    */
   Measurement runRound(Target target, int concurrency, Duration length, Supplier<String> prompts) {
+    return runRound(target, concurrency, length, Duration.ZERO, prompts);
+  }
+
+  /**
+   * As {@link #runRound(Target, int, Duration, Supplier)}, with worker {@code i} starting
+   * {@code i * stagger / concurrency} after the first. Against a model that decodes all streams
+   * in lockstep, workers started together would also end together and send their next requests
+   * in one burst, for ever; real clients arrive spread out, and so do staggered workers.
+   */
+  Measurement runRound(Target target, int concurrency, Duration length, Duration stagger,
+      Supplier<String> prompts) {
     CompletableFuture<Measurement> done = new CompletableFuture<>();
     context.runOnContext(v -> {
       Measurement m = new Measurement();
@@ -70,11 +81,17 @@ final class LoadClient implements AutoCloseable {
               next[0].run();
             });
       };
+      long staggerMs = stagger.toMillis();
       for (int i = 0; i < concurrency; i++) {
-        next[0].run();
+        long delayMs = staggerMs * i / concurrency;
+        if (delayMs == 0) {
+          next[0].run();
+        } else {
+          vertx.setTimer(delayMs, id -> next[0].run());
+        }
       }
     });
-    return await(done, length.plusSeconds(90), "round against " + target.label());
+    return await(done, length.plus(stagger).plusSeconds(90), "round against " + target.label());
   }
 
   /** Sends one stream, collects its text, and waits for its end. */
