@@ -44,7 +44,8 @@ public final class GatewayMetrics {
     registry.gauge("thinkgate_open_streams", openStreams);
     upstreamTtfb = timer("thinkgate_upstream_ttfb", "Upstream time to first byte");
     gatewayTtfb = timer("thinkgate_gateway_ttfb", "Gateway time to first byte sent to the client");
-    interChunkGap = timer("thinkgate_inter_chunk_gap", "Gap between chunks written to a client");
+    interChunkGap = timer("thinkgate_inter_chunk_gap",
+        "Gap between writes to a client (the events of one event-loop turn go out in one write)");
     overhead = timer("thinkgate_gateway_overhead",
         "Gateway time minus upstream and guard time, per request");
     bytesIn = Counter.builder("thinkgate_bytes").tag("direction", "upstream_in")
