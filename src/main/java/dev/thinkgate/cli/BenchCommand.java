@@ -26,7 +26,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "concurrent streams of the foundation scenario (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
 
-  @Option(names = "--rounds", defaultValue = "3", description = "measured rounds per target (default: ${DEFAULT-VALUE})")
+  @Option(names = "--rounds", defaultValue = "5", description = "measured rounds per target (default: ${DEFAULT-VALUE})")
   int rounds;
 
   @Option(names = "--seconds-per-round", defaultValue = "3",
@@ -60,7 +60,7 @@ public final class BenchCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   double warmUpSeconds;
 
-  @Option(names = "--jit-warm-up-seconds", defaultValue = "20",
+  @Option(names = "--jit-warm-up-seconds", defaultValue = "30",
       description = "foundation: unpaced traffic on both paths before measuring, so the JVM has"
           + " compiled the hot paths (default: ${DEFAULT-VALUE})")
   double jitWarmUpSeconds;
