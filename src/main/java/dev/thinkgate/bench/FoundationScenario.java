@@ -4,9 +4,12 @@ import dev.thinkgate.audit.report.TextTable;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Direct (client → emulated model) against through the gateway with the passthrough policy, in two
@@ -49,7 +52,28 @@ final class FoundationScenario {
 
   /** The rows of one pass by concurrency, and its table. */
   private record Pass(Map<Integer, Measurement.Row> direct, Map<Integer, Measurement.Row> gateway,
-      LatencyTable table) {}
+      Map<Integer, List<Double>> roundRatios, LatencyTable table) {
+
+    /** Each round's throughput gateway/direct, per concurrency: how much the ratio wanders. */
+    String roundRatiosText() {
+      StringBuilder text = new StringBuilder("throughput gateway/direct round by round:");
+      roundRatios.forEach((c, ratios) -> {
+        text.append(String.format(Locale.ROOT, "%n  %4d streams:", c));
+        ratios.forEach(r -> text.append(String.format(Locale.ROOT, " %.2f", r)));
+        text.append(String.format(Locale.ROOT, "  (min %.2f, max %.2f)",
+            ratios.stream().mapToDouble(Double::doubleValue).min().orElse(0),
+            ratios.stream().mapToDouble(Double::doubleValue).max().orElse(0)));
+      });
+      return text.append('\n').toString();
+    }
+
+    JsonObject roundRatiosJson() {
+      JsonObject json = new JsonObject();
+      roundRatios.forEach((c, ratios) -> json.put(String.valueOf(c), new JsonArray(
+          ratios.stream().map(r -> LatencyTable.round(r, 3)).toList())));
+      return json;
+    }
+  }
 
   Section run() {
     String markers = options.markers();
@@ -74,8 +98,9 @@ final class FoundationScenario {
     Pass saturation = pass("saturation", env.direct(), env.gateway(BenchPolicies.PASSTHROUGH),
         round, warmUp, Duration.ZERO);
     text.append("saturation: model unpaced (client, model and gateway share the cores)\n")
-        .append(saturation.table().render()).append('\n');
+        .append(saturation.table().render()).append(saturation.roundRatiosText()).append('\n');
     json.put("rows", saturation.table().json());
+    json.put("round_ratios", saturation.roundRatiosJson());
 
     Pass paced = null;
     if (options.tokensPerSecond() > 0) {
@@ -156,7 +181,10 @@ final class FoundationScenario {
     LatencyTable table = new LatencyTable();
     Map<Integer, Measurement.Row> directRows = new HashMap<>();
     Map<Integer, Measurement.Row> gatewayRows = new HashMap<>();
+    Map<Integer, List<Double>> roundRatios = new TreeMap<>();
     for (int c : options.concurrency()) {
+      List<Double> ratios = new ArrayList<>();
+      roundRatios.put(c, ratios);
       client.runRound(direct, c, warmUp, stagger, () -> client.uniquePrompt(markers));
       client.runRound(gateway, c, warmUp, stagger, () -> client.uniquePrompt(markers));
       env.forgetRequests();
@@ -171,6 +199,8 @@ final class FoundationScenario {
             client.runRound(gateway, c, round, stagger, () -> client.uniquePrompt(markers));
         progress.round("foundation " + name + " r" + r, gm.row(gateway.label(), c));
         env.forgetRequests();
+        double directRate = dm.row(direct.label(), c).requestsPerSecond();
+        ratios.add(directRate == 0 ? 0 : gm.row(gateway.label(), c).requestsPerSecond() / directRate);
         directAll.addAll(dm);
         gatewayAll.addAll(gm);
       }
@@ -180,7 +210,7 @@ final class FoundationScenario {
       directRows.put(c, dr);
       gatewayRows.put(c, gr);
     }
-    return new Pass(directRows, gatewayRows, table);
+    return new Pass(directRows, gatewayRows, roundRatios, table);
   }
 
   private static void target(TextTable t, JsonArray json, String name, double measured,

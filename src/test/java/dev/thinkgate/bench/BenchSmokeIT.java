@@ -64,6 +64,11 @@ class BenchSmokeIT {
     assertThat(pacedRows.getJsonObject(1).getString("target"))
         .isEqualTo("gateway/passthrough@100tok/s");
     assertThat(foundation.getJsonArray("jit_warm_up")).isNotEmpty();
+    JsonObject roundRatios = foundation.getJsonObject("round_ratios");
+    assertThat(roundRatios.fieldNames()).containsExactlyInAnyOrder("1", "4");
+    assertThat(roundRatios.getJsonArray("4")).hasSize(1);
+    assertThat(roundRatios.getJsonArray("4").getDouble(0)).isPositive();
+    assertThat(report.text()).contains("round by round");
     assertThat(foundation.getJsonArray("targets")).isEmpty(); // 64 and 256 streams not run
 
     // memory: all idle streams opened on both paths, the gateway held one upstream stream each,
