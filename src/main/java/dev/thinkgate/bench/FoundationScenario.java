@@ -1,6 +1,7 @@
 package dev.thinkgate.bench;
 
 import dev.thinkgate.audit.report.TextTable;
+import dev.thinkgate.stream.TokenCount;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -84,12 +85,15 @@ final class FoundationScenario {
     StreamResult g = client.runOne(env.gateway(BenchPolicies.PASSTHROUGH), client.uniquePrompt(markers));
     String check = String.format(Locale.ROOT,
         "output check: direct %d thinking + %d answer words, gateway %d + %d (want %d + %d)",
-        words(d.thinking()), words(d.answer()), words(g.thinking()), words(g.answer()),
+        TokenCount.words(d.thinking()), TokenCount.words(d.answer()),
+        TokenCount.words(g.thinking()), TokenCount.words(g.answer()),
         options.thinkTokens(), options.answerTokens());
     text.append(check).append("\n\n");
     json.put("output_check", new JsonObject()
-        .put("direct", new JsonArray().add(words(d.thinking())).add(words(d.answer())))
-        .put("gateway", new JsonArray().add(words(g.thinking())).add(words(g.answer()))));
+        .put("direct", new JsonArray().add(TokenCount.words(d.thinking()))
+            .add(TokenCount.words(d.answer())))
+        .put("gateway", new JsonArray().add(TokenCount.words(g.thinking()))
+            .add(TokenCount.words(g.answer()))));
 
     json.put("jit_warm_up", jitWarmUp(markers));
 
@@ -218,10 +222,5 @@ final class FoundationScenario {
     t.row(name, String.format(Locale.ROOT, "%.3f", measured), goal, pass ? "PASS" : "MISS");
     json.add(new JsonObject().put("target", name).put("measured", LatencyTable.round(measured, 3))
         .put("goal", goal).put("pass", pass));
-  }
-
-  static int words(String text) {
-    String t = text == null ? "" : text.strip();
-    return t.isEmpty() ? 0 : t.split("\\s+").length;
   }
 }

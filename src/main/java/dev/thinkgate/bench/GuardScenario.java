@@ -1,7 +1,8 @@
 package dev.thinkgate.bench;
 
-import dev.thinkgate.audit.report.TextTable;
 import dev.thinkgate.audit.AuditRecord;
+import dev.thinkgate.audit.report.TextTable;
+import dev.thinkgate.stream.TokenCount;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -47,7 +48,7 @@ final class GuardScenario {
     void add(List<JsonObject> guardRequests, List<AuditRecord> records) {
       guardCalls += guardRequests.size();
       for (JsonObject r : guardRequests) {
-        promptWords += FoundationScenario.words(r.getValue("prompt") instanceof String s ? s
+        promptWords += TokenCount.words(r.getValue("prompt") instanceof String s ? s
             : String.valueOf(r.getValue("messages")));
       }
       for (AuditRecord a : records) {
@@ -265,9 +266,9 @@ final class GuardScenario {
       int at = thinking.indexOf(BenchEnvironment.HARMFUL_PHRASE);
       if (at >= 0) {
         shown++;
-        lags[i] = FoundationScenario.words(
+        lags[i] = TokenCount.words(
             thinking.substring(at + BenchEnvironment.HARMFUL_PHRASE.length()))
-            + FoundationScenario.words(r.answer());
+            + TokenCount.words(r.answer());
       }
       String finish = r.finishReason() == null ? "none" : r.finishReason();
       finishes.merge(r.done() ? finish : finish + " (no [DONE])", 1, Integer::sum);

@@ -1,6 +1,7 @@
 package dev.thinkgate.bench;
 
 import dev.thinkgate.audit.report.TextTable;
+import dev.thinkgate.stream.TokenCount;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ final class ModesScenario {
     int before = env.model.requestCount();
     StreamResult probe = client.runOne(env.gateway(BenchPolicies.MORETHINK), client.uniquePrompt(full));
     int probeCalls = env.model.requestCount() - before;
-    int thinkWords = FoundationScenario.words(probe.thinking());
+    int thinkWords = TokenCount.words(probe.thinking());
     if (!probe.ok()) {
       throw new IllegalStateException("morethink probe failed: " + probe.error());
     }

@@ -3,7 +3,6 @@ package dev.thinkgate.cli;
 import dev.thinkgate.config.ApiKeyHash;
 import dev.thinkgate.config.ConfigLoader;
 import dev.thinkgate.config.ConfigStore;
-import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.config.GatewayConfig.AuditConfig;
 import dev.thinkgate.config.GatewayConfig.AuditSinkConfig;
 import dev.thinkgate.config.GatewayConfig.GuardConfig;
@@ -13,6 +12,7 @@ import dev.thinkgate.config.GatewayConfig.ServerConfig;
 import dev.thinkgate.config.GatewayConfig.TenantConfig;
 import dev.thinkgate.config.GatewayConfig.Timeouts;
 import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
+import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.config.InvalidConfigException;
 import dev.thinkgate.emulator.EmulatedGuardServer;
 import dev.thinkgate.emulator.EmulatedModelServer;
@@ -21,6 +21,7 @@ import dev.thinkgate.emulator.ModelEmulatorOptions;
 import dev.thinkgate.emulator.Script;
 import dev.thinkgate.metrics.GatewayMetrics;
 import dev.thinkgate.proxy.Gateway;
+import dev.thinkgate.stream.TokenCount;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -249,7 +250,8 @@ public final class DemoCommand implements Callable<Integer> {
       String thinking = msg.getString("reasoning_content") == null ? ""
           : msg.getString("reasoning_content");
       String answer = msg.getString("content") == null ? "" : msg.getString("content");
-      out.printf("   %-12s %9d %9d  %-8s %-8s  %s%n", mode, words(thinking), words(answer),
+      out.printf("   %-12s %9d %9d  %-8s %-8s  %s%n", mode, TokenCount.words(thinking),
+          TokenCount.words(answer),
           label(verdicts.getJsonObject("thinking")), label(verdicts.getJsonObject("answer")),
           head(answer, 48));
     }
@@ -314,10 +316,6 @@ public final class DemoCommand implements Callable<Integer> {
     return flat.length() <= n ? flat : flat.substring(0, n) + "…";
   }
 
-  private static int words(String s) {
-    return s == null || s.isBlank() ? 0 : s.strip().split("\\s+").length;
-  }
-
   private JsonObject complete(String url, String policy, String mode, String prompt)
       throws Exception {
     HttpRequest.Builder b = request(url, policy, mode, body(prompt, false));
@@ -356,11 +354,11 @@ public final class DemoCommand implements Callable<Integer> {
     JsonObject thinkgate;
 
     int thinkingTokens() {
-      return words(thinking);
+      return TokenCount.words(thinking);
     }
 
     int answerTokens() {
-      return words(answer);
+      return TokenCount.words(answer);
     }
   }
 

@@ -8,7 +8,6 @@ import dev.thinkgate.stream.SseFrames;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Writes a logical stream to the client as SSE in the policy's reasoning dialect. Headers go out
@@ -17,8 +16,6 @@ import java.nio.charset.StandardCharsets;
  * Pauses the upstream while the client's write queue is full.
  */
 final class SseChannel implements ClientChannel {
-  private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] FRAME_END = {'\n', '\n'};
   private final HttpServerResponse response;
   private final ClientDialectEncoder encoder;
   private final FlowControl flow;
@@ -88,12 +85,12 @@ final class SseChannel implements ClientChannel {
     if (ended) {
       return;
     }
-    if (beginWrite(DATA_PREFIX.length + length + FRAME_END.length)) {
+    int frameLength = SseFrames.dataFrameLength(length);
+    if (beginWrite(frameLength)) {
       if (pending == null) {
-        send(Buffer.buffer(DATA_PREFIX.length + length + FRAME_END.length)
-            .appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END));
+        send(SseFrames.appendData(Buffer.buffer(frameLength), data, offset, length));
       } else {
-        pending.appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END);
+        SseFrames.appendData(pending, data, offset, length);
       }
     }
     chunks++;
@@ -159,8 +156,9 @@ final class SseChannel implements ClientChannel {
   }
 
   /**
-   * The bookkeeping of one frame of {@code frameLength} bytes about to be written: headers with
-   * the first, the TTFB and inter-chunk metrics, and this turn's batch. After it returns true,
+   * The bookkeeping of one frame of {@code frameLength} bytes about to be written: headers and
+   * the TTFB metric with the first, and this turn's batch (the inter-chunk gap is taken per
+   * socket write, in {@link #send}). After it returns true,
    * the frame goes into {@code pending} when that is set, else straight to {@link #send}.
    *
    * @return false when the response is closed and the frame is to be dropped

@@ -3,6 +3,7 @@ package dev.thinkgate.stream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -195,15 +196,8 @@ public enum RawEventKind {
   }
 
   private static boolean matches(byte[] data, int at, int end, byte[] pattern) {
-    if (end - at < pattern.length) {
-      return false;
-    }
-    for (int k = 0; k < pattern.length; k++) {
-      if (data[at + k] != pattern[k]) {
-        return false;
-      }
-    }
-    return true;
+    return end - at >= pattern.length
+        && Arrays.equals(data, at, at + pattern.length, pattern, 0, pattern.length);
   }
 
   private static byte[] ascii(String s) {

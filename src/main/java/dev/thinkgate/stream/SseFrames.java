@@ -7,6 +7,8 @@ import java.util.Objects;
 /** Encodes the server-sent-event frames the gateway writes to clients (OpenAI framing). */
 public final class SseFrames {
   private static final String DONE = "data: [DONE]\n\n";
+  private static final byte[] DATA_PREFIX = {'d', 'a', 't', 'a', ':', ' '};
+  private static final byte[] FRAME_END = {'\n', '\n'};
 
   private SseFrames() {}
 
@@ -25,6 +27,19 @@ public final class SseFrames {
       frame.appendString("data: ").appendString(line).appendString("\n");
     }
     return frame.appendString("\n");
+  }
+
+  /** The length of {@link #appendData}'s frame for {@code length} bytes of data. */
+  public static int dataFrameLength(int length) {
+    return DATA_PREFIX.length + length + FRAME_END.length;
+  }
+
+  /**
+   * Appends {@code data: <bytes>\n\n} to {@code target}: the frame of {@link #data(String)} for
+   * data that is already one line of UTF-8, without a String or Buffer of its own.
+   */
+  public static Buffer appendData(Buffer target, byte[] data, int offset, int length) {
+    return target.appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END);
   }
 
   /** {@code data: <compact json>\n\n}. */

@@ -433,15 +433,8 @@ public final class SseParser {
   }
 
   private static boolean startsWith(byte[] bytes, int offset, int length, byte[] prefix) {
-    if (length < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (bytes[offset + i] != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
+    return length >= prefix.length
+        && Arrays.equals(bytes, offset, offset + prefix.length, prefix, 0, prefix.length);
   }
 
   private static byte[] ascii(String s) {

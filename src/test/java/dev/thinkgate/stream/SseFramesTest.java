@@ -19,6 +19,18 @@ class SseFramesTest {
   }
 
   @Test
+  void appendedDataFrameEqualsTheStringFrame() {
+    byte[] bytes = "xx{\"a\":\"é\"}yy".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    io.vertx.core.buffer.Buffer target = io.vertx.core.buffer.Buffer.buffer("before ");
+
+    SseFrames.appendData(target, bytes, 2, bytes.length - 4);
+
+    assertThat(target.toString()).isEqualTo("before " + SseFrames.data("{\"a\":\"é\"}"));
+    assertThat(SseFrames.dataFrameLength(bytes.length - 4))
+        .isEqualTo(SseFrames.data("{\"a\":\"é\"}").length());
+  }
+
+  @Test
   void multiLinePayloadSurvivesAParser() {
     // Given a payload with every kind of line break
     String payload = "line1\nline2\r\nline3\rline4";
