@@ -1,26 +1,35 @@
 package dev.thinkgate.proxy;
 
-import io.vertx.core.http.HttpClientResponse;
-
 /**
  * Backpressure between the client's write queue and the upstream response currently being read:
  * the client side pauses when its queue is full and resumes on drain; a new upstream call (a
  * MoreThink round, a restart) inherits the paused state. Event-loop confined.
  */
 final class FlowControl {
-  private HttpClientResponse current;
+  /** What can be held back: the upstream response being read. */
+  interface Source {
+    void pause();
+
+    void resume();
+  }
+
+  private Source current;
   private boolean paused;
 
-  void attach(HttpClientResponse response) {
+  void attach(Source response) {
     current = response;
     if (paused) {
       response.pause();
     }
   }
 
-  void detach(HttpClientResponse response) {
+  /** The call reading {@code response} ended; whatever is left of it is read freely. */
+  void detach(Source response) {
     if (current == response) {
       current = null;
+      if (paused) {
+        response.resume();
+      }
     }
   }
 

@@ -70,7 +70,8 @@ final class GatewayRuntime {
     private final GatewayMetrics metrics;
     private final Function<String, String> env;
     private final String defaultPolicy;
-    private final Map<String, LoopLocalClients> clients = new ConcurrentHashMap<>();
+    private final Map<String, HttpClientAgent> clients = new ConcurrentHashMap<>();
+    private final Map<String, UpstreamPools> pools = new ConcurrentHashMap<>();
     private final Map<GuardConfig, Guard> guardCache = new ConcurrentHashMap<>();
 
     /** @param defaultPolicy the policy of the anonymous tenant when auth is off */
@@ -84,17 +85,20 @@ final class GatewayRuntime {
     GatewayRuntime build(GatewayConfig config) {
       List<UpstreamRoute> routes = new ArrayList<>();
       for (RouteConfig rc : config.routes()) {
-        String key = UpstreamRoute.normalizeBase(rc.upstream()) + "|" + rc.timeouts().connectMs();
-        LoopLocalClients client = clients.computeIfAbsent(key, k -> new LoopLocalClients(
-            () -> vertx.createHttpClient(
-                new HttpClientOptions()
-                    .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs()))
-                    .setKeepAlive(true)
-                    .setTcpNoDelay(true)
-                    .setDecompressionSupported(false),
-                new PoolOptions().setHttp1MaxSize(1024).setMaxWaitQueueSize(4096))));
+        String base = UpstreamRoute.normalizeBase(rc.upstream());
+        int connectMs = (int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs());
+        String key = base + "|" + connectMs;
+        HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
+            new HttpClientOptions()
+                .setConnectTimeout(connectMs)
+                .setKeepAlive(true)
+                .setTcpNoDelay(true)
+                .setDecompressionSupported(false),
+            new PoolOptions().setHttp1MaxSize(16)));
+        UpstreamPools routePools = pools.computeIfAbsent(key,
+            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs));
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
-        routes.add(new UpstreamRoute(rc, client, UpstreamRoute.normalizeBase(rc.upstream()), apiKey));
+        routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
       }
       Map<String, Guard> guards = new HashMap<>();
       config.guards().forEach((name, gc) -> guards.put(name,
@@ -104,7 +108,8 @@ final class GatewayRuntime {
     }
 
     void close() {
-      clients.values().forEach(LoopLocalClients::close);
+      clients.values().forEach(HttpClientAgent::close);
+      pools.values().forEach(UpstreamPools::close);
     }
   }
 }

@@ -16,11 +16,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -113,8 +108,14 @@ final class HttpStreamer implements UpstreamStreamer {
 
   private enum CallState { CONNECTING, AWAITING_FIRST_BYTE, STREAMING, DONE }
 
-  /** One upstream call; its state machine ends exactly once (complete or fail). */
-  private final class Call {
+  /**
+   * One upstream call; its state machine ends exactly once (complete or fail). It reads the
+   * response through {@link UpstreamConnection}: the body's bytes go straight to the SSE parser.
+   */
+  private final class Call implements UpstreamConnection.Exchange {
+    /** Bytes of an error response kept for its message; the rest is read and dropped. */
+    private static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+
     final UpstreamRequest request;
     final Handler<JsonObject> onChunk;
     final SseParser.RawDataHandler onData;
@@ -123,8 +124,14 @@ final class HttpStreamer implements UpstreamStreamer {
     final long startNanos = System.nanoTime();
     final Timeouts timeouts = route.config().timeouts();
     CallState state = CallState.CONNECTING;
-    HttpClientRequest httpRequest;
-    HttpClientResponse httpResponse;
+    Buffer payload;
+    UpstreamConnection connection;
+    boolean exchangeOpen;
+    boolean retried;
+    int status;
+    Buffer errorBody;
+    SseParser parser;
+    long bytesIn;
     long firstByteTimer = -1;
     long idleTimer = -1;
     long lastActivityNanos;
@@ -149,43 +156,35 @@ final class HttpStreamer implements UpstreamStreamer {
       streamOptions = streamOptions == null ? new JsonObject() : streamOptions.copy();
       streamOptions.put("include_usage", true);
       body.put("stream_options", streamOptions);
-      Buffer payload = body.toBuffer();
+      payload = route.post(request.path(), body.toBuffer());
 
-      RequestOptions options = new RequestOptions()
-          .setMethod(HttpMethod.POST)
-          .setAbsoluteURI(route.baseUrl() + request.path())
-          .setConnectTimeout(timeouts.connectMs())
-          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .putHeader(HttpHeaders.ACCEPT, "text/event-stream");
-      if (route.apiKey() != null) {
-        options.putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + route.apiKey());
-      }
       firstByteTimer = vertx.setTimer(timeouts.firstByteMs(), id -> fail(OpenAiException.timeout(
           "The upstream model server sent no response within " + timeouts.firstByteMs() + " ms")));
       totalTimer = vertx.setTimer(timeouts.totalMs(), id -> fail(OpenAiException.timeout(
           "The upstream model server did not finish within " + timeouts.totalMs() + " ms")));
+      send(false);
+    }
 
-      route.client().request(options).onComplete(ar -> {
+    /** Sends the request on a pooled connection ({@code fresh}: a new one, for the one retry). */
+    private void send(boolean fresh) {
+      route.pools().current().acquire(fresh).onComplete(ar -> {
         if (state == CallState.DONE) {
           if (ar.succeeded()) {
-            ar.result().reset();
+            ar.result().giveBack();
           }
           return;
         }
         if (ar.failed()) {
-          fail(connectFailure(ar.cause()));
+          fail(ar.cause() instanceof UpstreamPool.PoolExhausted
+              ? OpenAiException.upstream("The gateway has too many calls waiting for the upstream"
+                  + " model server (" + route.label() + ")")
+              : connectFailure(ar.cause()));
           return;
         }
-        httpRequest = ar.result();
+        connection = ar.result();
         state = CallState.AWAITING_FIRST_BYTE;
-        httpRequest.exceptionHandler(this::onTransportError);
-        httpRequest.send(payload).onComplete(resp -> {
-          if (resp.failed()) {
-            onTransportError(resp.cause());
-          } else {
-            onResponse(resp.result());
-          }
-        });
+        exchangeOpen = true;
+        connection.send(payload, this);
       });
     }
 
@@ -199,64 +198,85 @@ final class HttpStreamer implements UpstreamStreamer {
           + route.label() + "): " + msg);
     }
 
-    void onTransportError(Throwable t) {
+    @Override
+    public void onFailure(UpstreamConnection.ConnectionFailure failure) {
+      exchangeOpen = false;
       if (state == CallState.DONE) {
         return;
       }
-      if (t instanceof java.util.concurrent.TimeoutException) {
-        fail(OpenAiException.timeout("The upstream model server timed out"));
+      if (failure.retryable() && !retried) {
+        retried = true; // the server closed an idle connection as we used it: once more, on a new one
+        state = CallState.CONNECTING;
+        send(true);
       } else if (state == CallState.STREAMING) {
         fail(OpenAiException.upstream("The upstream model server's connection failed mid-stream"));
       } else {
-        fail(connectFailure(t));
+        fail(OpenAiException.upstream("The upstream model server (" + route.label() + ") failed: "
+            + failure.getMessage()));
       }
     }
 
-    void onResponse(HttpClientResponse response) {
+    @Override
+    public void onHead(int status) {
       if (state == CallState.DONE) {
         return;
       }
-      httpResponse = response;
-      if (response.statusCode() != 200) {
-        response.body().onComplete(b -> fail(statusFailure(response.statusCode(),
-            b.succeeded() ? b.result() : Buffer.buffer())));
+      this.status = status;
+      if (status != 200) {
+        errorBody = Buffer.buffer();
         return;
       }
-      flow.attach(response);
+      flow.attach(connection);
       state = CallState.STREAMING;
-      SseParser parser = onData != null
+      parser = onData != null
           ? SseParser.forRawData(this::onRawData)
           : new SseParser(this::onEvent);
-      response.handler(buf -> {
-        if (state == CallState.DONE) {
-          return;
-        }
-        if (firstByteTimer >= 0) {
-          vertx.cancelTimer(firstByteTimer);
-          firstByteTimer = -1;
-          metrics.upstreamTtfb(System.nanoTime() - startNanos);
-        }
-        armIdle();
-        metrics.bytesIn(buf.length());
-        try {
-          parser.feed(buf);
-        } catch (RuntimeException e) {
-          fail(OpenAiException.upstream("The upstream model server sent a malformed event stream"));
-        }
-      });
-      response.exceptionHandler(this::onTransportError);
-      response.endHandler(v -> {
-        if (state != CallState.DONE) {
-          fail(OpenAiException.upstream(
-              "The upstream model server closed the stream before it completed"));
-        }
-      });
       armIdle();
+    }
+
+    @Override
+    public void onBody(byte[] bytes, int offset, int length) {
+      if (state == CallState.DONE) {
+        return;
+      }
+      if (status != 200) {
+        int room = MAX_ERROR_BODY_BYTES - errorBody.length();
+        if (room > 0) {
+          errorBody.appendBytes(bytes, offset, Math.min(room, length));
+        }
+        return;
+      }
+      if (firstByteTimer >= 0) {
+        vertx.cancelTimer(firstByteTimer);
+        firstByteTimer = -1;
+        metrics.upstreamTtfb(System.nanoTime() - startNanos);
+      }
+      lastActivityNanos = System.nanoTime();
+      bytesIn += length;
+      try {
+        parser.feed(bytes, offset, length);
+      } catch (RuntimeException e) {
+        fail(OpenAiException.upstream("The upstream model server sent a malformed event stream"));
+      }
+    }
+
+    @Override
+    public void onEnd() {
+      exchangeOpen = false;
+      if (state == CallState.DONE) {
+        return;
+      }
+      if (status != 200) {
+        fail(statusFailure(status, errorBody));
+      } else {
+        fail(OpenAiException.upstream(
+            "The upstream model server closed the stream before it completed"));
+      }
     }
 
     /**
      * Notes activity; the idle timer is armed once and, when it fires, re-armed for the time
-     * left, so a busy stream costs no timer work per buffer.
+     * left, so a busy stream costs no timer work per read.
      */
     private void armIdle() {
       lastActivityNanos = System.nanoTime();
@@ -367,8 +387,9 @@ final class HttpStreamer implements UpstreamStreamer {
       if (!end()) {
         return;
       }
-      if (httpRequest != null) {
-        httpRequest.reset();
+      if (exchangeOpen) {
+        exchangeOpen = false;
+        connection.abort(); // its response is unread: closing is the only reset HTTP/1.1 has
       }
       promise.fail(error);
     }
@@ -389,9 +410,10 @@ final class HttpStreamer implements UpstreamStreamer {
           vertx.cancelTimer(t);
         }
       }
-      if (httpResponse != null) {
-        flow.detach(httpResponse);
+      if (connection != null) {
+        flow.detach(connection);
       }
+      metrics.bytesIn(bytesIn);
       if (current == this) {
         current = null;
       }

@@ -1,23 +1,81 @@
 package dev.thinkgate.proxy;
 
 import dev.thinkgate.config.GatewayConfig.RouteConfig;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
+import java.nio.charset.StandardCharsets;
 
 /**
- * A configured route bound to its HTTP clients (one per event loop).
- *
- * @param baseUrl the upstream's origin and path prefix without a trailing {@code /v1}
- * @param apiKey the upstream's API key (from the environment), or null; never logged
+ * A configured route bound to its upstream: the connection pools of streamed calls, and an HTTP
+ * client for the occasional plain request (health checks, the model list).
  */
-record UpstreamRoute(RouteConfig config, LoopLocalClients clients, String baseUrl, String apiKey) {
-  /** The HTTP client of the calling event loop. */
+final class UpstreamRoute {
+  private final RouteConfig config;
+  private final HttpClientAgent client;
+  private final UpstreamPools pools;
+  private final String baseUrl;
+  private final String apiKey;
+  private final byte[] headers;
+
+  /**
+   * @param baseUrl the upstream's origin and path prefix without a trailing {@code /v1}
+   * @param apiKey the upstream's API key (from the environment), or null; never logged
+   * @throws IllegalArgumentException when the key holds a line break or control character, which
+   *     would end the header early
+   */
+  UpstreamRoute(RouteConfig config, HttpClientAgent client, UpstreamPools pools, String baseUrl,
+      String apiKey) {
+    this.config = config;
+    this.client = client;
+    this.pools = pools;
+    this.baseUrl = baseUrl;
+    this.apiKey = apiKey;
+    if (apiKey != null && apiKey.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw new IllegalArgumentException("the upstream API key of route '" + config.model()
+          + "' contains a control character");
+    }
+    String block = "Host: " + pools.origin().hostHeader() + "\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Accept: text/event-stream\r\n"
+        + (apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n");
+    this.headers = block.getBytes(StandardCharsets.UTF_8);
+  }
+
+  RouteConfig config() {
+    return config;
+  }
+
+  /** The client for plain requests; streamed calls go through {@link #pools()}. */
   HttpClientAgent client() {
-    return clients.current();
+    return client;
+  }
+
+  UpstreamPools pools() {
+    return pools;
+  }
+
+  String baseUrl() {
+    return baseUrl;
+  }
+
+  String apiKey() {
+    return apiKey;
   }
 
   /** A short label for metrics and logs (the route's model pattern). */
   String label() {
     return config.model();
+  }
+
+  /** The whole HTTP/1.1 request for a JSON POST to {@code path} (e.g. {@code /v1/completions}). */
+  Buffer post(String path, Buffer json) {
+    String line = "POST " + pools.origin().pathPrefix() + path + " HTTP/1.1\r\n";
+    String length = "Content-Length: " + json.length() + "\r\n\r\n";
+    return Buffer.buffer(line.length() + headers.length + length.length() + json.length())
+        .appendString(line, "ISO-8859-1")
+        .appendBytes(headers)
+        .appendString(length, "ISO-8859-1")
+        .appendBuffer(json);
   }
 
   @Override

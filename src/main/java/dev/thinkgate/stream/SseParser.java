@@ -159,10 +159,27 @@ public final class SseParser {
       chunk.getBytes(0, length, scratch, 0);
       bytes = scratch;
     }
-    feed(bytes, 0, length);
+    scan(bytes, 0, length);
   }
 
-  private void feed(byte[] bytes, int from, int length) {
+  /**
+   * Parses the next bytes of the stream, {@code length} bytes of {@code bytes} from {@code from};
+   * the range is read during the call only.
+   *
+   * @throws SseFormatException when a line or an event exceeds the size cap; the parser is then
+   *     failed and accepts no further input
+   * @throws IllegalStateException after {@link #end()} or a failure
+   */
+  public void feed(byte[] bytes, int from, int length) {
+    Objects.checkFromIndexSize(from, length, bytes.length);
+    requireOpen();
+    if (length == 0) {
+      return;
+    }
+    scan(bytes, from, length);
+  }
+
+  private void scan(byte[] bytes, int from, int length) {
     int pos = from;
     int end = from + length;
     if (skipLeadingLf) {

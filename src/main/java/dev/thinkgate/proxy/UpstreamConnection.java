@@ -1,0 +1,234 @@
+package dev.thinkgate.proxy;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import java.util.function.LongSupplier;
+
+/**
+ * One keep-alive HTTP/1.1 connection to an upstream, carrying one exchange at a time: the request
+ * is written as one buffer, the response decoded by {@link Http1ResponseDecoder} straight from the
+ * socket's reads. Confined to the event loop the socket lives on.
+ */
+final class UpstreamConnection implements FlowControl.Source {
+  /** The caller's side of one exchange; exactly one of {@code onEnd} and {@code onFailure} ends it. */
+  interface Exchange {
+    void onHead(int status);
+
+    /** Body bytes, valid only during the call. */
+    void onBody(byte[] bytes, int offset, int length);
+
+    void onEnd();
+
+    void onFailure(ConnectionFailure failure);
+  }
+
+  /**
+   * The connection broke or sent a malformed response before the exchange ended.
+   * {@link #retryable()} is true when a reused connection ended before any response byte: the
+   * server most likely closed it as idle just as the request went out, so the request can be sent
+   * again on a new connection.
+   */
+  static final class ConnectionFailure extends RuntimeException {
+    private final boolean retryable;
+
+    ConnectionFailure(String message, boolean retryable) {
+      super(message, null, false, false);
+      this.retryable = retryable;
+    }
+
+    boolean retryable() {
+      return retryable;
+    }
+  }
+
+  private enum State { IDLE, ACTIVE, CLOSED }
+
+  private static final int MAX_SCRATCH_BYTES = 256 * 1024;
+
+  private final NetSocket socket;
+  private final UpstreamPool pool;
+  private final LongSupplier nanoClock;
+  private final Http1ResponseDecoder.Listener decoded = new Decoded();
+  private State state = State.IDLE;
+  private Exchange exchange;
+  private Http1ResponseDecoder decoder;
+  private int exchangesStarted;
+  private boolean responseStarted;
+  private boolean paused;
+  private long idleSinceNanos;
+  private byte[] scratch;
+
+  UpstreamConnection(NetSocket socket, UpstreamPool pool, LongSupplier nanoClock) {
+    this.socket = socket;
+    this.pool = pool;
+    this.nanoClock = nanoClock;
+    this.idleSinceNanos = nanoClock.getAsLong();
+    socket.handler(this::onRead);
+    socket.exceptionHandler(this::onError);
+    socket.closeHandler(v -> onClosed());
+  }
+
+  /** Sends one request; the response goes to {@code exchange}. */
+  void send(Buffer request, Exchange exchange) {
+    if (state != State.IDLE) {
+      throw new IllegalStateException("connection is " + state);
+    }
+    state = State.ACTIVE;
+    this.exchange = exchange;
+    exchangesStarted++;
+    responseStarted = false;
+    decoder = new Http1ResponseDecoder(decoded, false);
+    socket.write(request); // a failed write also closes the socket; onClosed reports it
+  }
+
+  /** Abandons the exchange in flight: the connection is closed, as its response is unread. */
+  void abort() {
+    exchange = null;
+    close();
+  }
+
+  /** Gives a connection that was handed out but not used back to the pool. */
+  void giveBack() {
+    if (state == State.IDLE) {
+      pool.release(this);
+    }
+  }
+
+  @Override
+  public void pause() {
+    if (state == State.ACTIVE && !paused) {
+      paused = true;
+      socket.pause();
+    }
+  }
+
+  @Override
+  public void resume() {
+    if (paused) {
+      paused = false;
+      socket.resume();
+    }
+  }
+
+  boolean open() {
+    return state != State.CLOSED;
+  }
+
+  long idleNanos() {
+    return nanoClock.getAsLong() - idleSinceNanos;
+  }
+
+  void close() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    pool.removed(this);
+    socket.close();
+    Exchange ex = exchange;
+    exchange = null;
+    if (ex != null) {
+      ex.onFailure(lost());
+    }
+  }
+
+  private ConnectionFailure lost() {
+    return new ConnectionFailure(responseStarted
+        ? "the upstream connection closed mid-response"
+        : "the upstream connection closed before a response", !responseStarted && exchangesStarted > 1);
+  }
+
+  private void onRead(Buffer buffer) {
+    if (state != State.ACTIVE) {
+      close(); // bytes nobody asked for: the connection's framing cannot be trusted any more
+      return;
+    }
+    responseStarted = true;
+    int length = buffer.length();
+    byte[] bytes;
+    if (length > MAX_SCRATCH_BYTES) {
+      bytes = buffer.getBytes();
+    } else {
+      if (scratch == null || scratch.length < length) {
+        scratch = new byte[Math.min(MAX_SCRATCH_BYTES, Math.max(length, scratch == null ? 2048 : 2 * scratch.length))];
+      }
+      buffer.getBytes(0, length, scratch, 0);
+      bytes = scratch;
+    }
+    int used;
+    try {
+      used = decoder.feed(bytes, 0, length);
+    } catch (Http1ResponseDecoder.Http1FormatException e) {
+      failExchange(new ConnectionFailure("the upstream sent a malformed HTTP response: "
+          + e.getMessage(), false));
+      return;
+    }
+    if (decoder.done() && state == State.ACTIVE) {
+      endExchange(used == length && decoder.reusable());
+    }
+  }
+
+  /** The response is complete: the connection goes back to the pool first, then the caller hears. */
+  private void endExchange(boolean reusable) {
+    Exchange ex = exchange;
+    exchange = null;
+    if (reusable) {
+      state = State.IDLE;
+      idleSinceNanos = nanoClock.getAsLong();
+      resume();
+      pool.release(this);
+    } else {
+      close();
+    }
+    if (ex != null) {
+      ex.onEnd();
+    }
+  }
+
+  private void failExchange(ConnectionFailure failure) {
+    Exchange ex = exchange;
+    exchange = null;
+    close();
+    if (ex != null) {
+      ex.onFailure(failure);
+    }
+  }
+
+  private void onError(Throwable t) {
+    if (state == State.ACTIVE) {
+      failExchange(lost());
+    } else {
+      close();
+    }
+  }
+
+  private void onClosed() {
+    if (state == State.ACTIVE && decoder != null && decoder.endOfInput()) {
+      endExchange(false); // a body delimited by the close is complete now
+      return;
+    }
+    close();
+  }
+
+  /** Forwards decoded parts to the exchange, if the caller has not abandoned it. */
+  private final class Decoded implements Http1ResponseDecoder.Listener {
+    @Override
+    public void onHead(int status, boolean keepAlive) {
+      if (exchange != null) {
+        exchange.onHead(status);
+      }
+    }
+
+    @Override
+    public void onBody(byte[] bytes, int offset, int length) {
+      if (exchange != null) {
+        exchange.onBody(bytes, offset, length);
+      }
+    }
+
+    @Override
+    public void onEnd() {
+      // handled by onRead once feed returns, so the pool has the connection before the caller hears
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.thinkgate.proxy;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The streamed-call connections of one upstream: one {@link UpstreamPool} per event loop, so a
+ * request and its upstream connection always share a thread. (A pool shared by the loops hands a
+ * request on loop A a connection of loop B, and every chunk and write then crosses threads.)
+ */
+final class UpstreamPools {
+  static final int MAX_CONNECTIONS_PER_LOOP = 1024;
+  static final int MAX_WAITERS_PER_LOOP = 4096;
+  static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(4);
+
+  private final NetClient client;
+  private final UpstreamOrigin origin;
+  private final int connectTimeoutMs;
+  private final Map<Thread, UpstreamPool> byLoop = new ConcurrentHashMap<>();
+
+  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs) {
+    this.client = vertx.createNetClient(new NetClientOptions()
+        .setTcpNoDelay(true)
+        .setConnectTimeout(connectTimeoutMs));
+    this.origin = origin;
+    this.connectTimeoutMs = connectTimeoutMs;
+  }
+
+  UpstreamOrigin origin() {
+    return origin;
+  }
+
+  /**
+   * The pool of the calling event loop.
+   *
+   * @throws IllegalStateException off an event loop: a pool and its sockets belong to one loop
+   */
+  UpstreamPool current() {
+    if (!Context.isOnEventLoopThread()) {
+      throw new IllegalStateException("upstream calls are made from an event loop");
+    }
+    Thread loop = Thread.currentThread();
+    UpstreamPool pool = byLoop.get(loop);
+    return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> new UpstreamPool(client, origin,
+        connectTimeoutMs, MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, KEEP_ALIVE_NANOS,
+        System::nanoTime));
+  }
+
+  /** How many pools exist (one per event loop that made a call). */
+  int loops() {
+    return byLoop.size();
+  }
+
+  /** Closes the client and with it every connection. */
+  Future<Void> close() {
+    return client.close();
+  }
+}
