@@ -58,6 +58,7 @@ final class GatewayHarness implements AutoCloseable {
   private String routeModel = "*";
   private AuditSink audit = AuditSinks.discarding();
   private Path policiesDir = Path.of("policies");
+  private String upstreamUrl;
 
   GatewayHarness model(ModelEmulatorOptions options) {
     this.modelOptions = options;
@@ -126,6 +127,12 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
+  /** Routes to this upstream instead of the emulated model (which still runs). */
+  GatewayHarness upstream(String url) {
+    this.upstreamUrl = url;
+    return this;
+  }
+
   GatewayHarness policies(Path dir) {
     this.policiesDir = dir;
     return this;
@@ -146,7 +153,8 @@ final class GatewayHarness implements AutoCloseable {
       extraGuards.put(extra.getKey(), server);
       guards.put(extra.getKey(), guardConfig(extra.getKey(), port));
     }
-    RouteConfig route = new RouteConfig(routeModel, "http://127.0.0.1:" + modelPort, dialect,
+    String url = upstreamUrl != null ? upstreamUrl : "http://127.0.0.1:" + modelPort;
+    RouteConfig route = new RouteConfig(routeModel, url, dialect,
         null, null, "deepseek-r1", false, implicitThinkOpen, timeouts, "/health");
     ServerConfig server = new ServerConfig("127.0.0.1", 0, 0, null, maxBody, 60_000, false);
     GatewayConfig base = new GatewayConfig(server, List.of(route), guards, tenants,

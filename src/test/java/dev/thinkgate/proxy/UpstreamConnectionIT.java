@@ -1,0 +1,123 @@
+package dev.thinkgate.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gateway over its own upstream connections, against a scripted HTTP/1.1 server: what a
+ * client sees when the upstream closes a kept-alive connection under a request, refuses every
+ * request, or writes its response a byte at a time.
+ */
+class UpstreamConnectionIT {
+  private GatewayHarness harness;
+  private ScriptedUpstream upstream;
+
+  @AfterEach
+  void close() {
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (harness != null) {
+      harness.close();
+    }
+  }
+
+  @Test
+  void aKeptConnectionClosedUnderTheRequestIsRetriedOnceOnANewOne() throws Exception {
+    // Given an upstream that answers the first request of a connection and drops the second,
+    // as uvicorn does when its keep-alive timer fires as a request arrives
+    harness = new GatewayHarness();
+    upstream = new ScriptedUpstream(harness.vertx, (socket, n, head) -> {
+      if (n == 1) {
+        socket.write(ScriptedUpstream.sseResponse("Hello", " again"));
+      } else {
+        socket.close();
+      }
+    });
+    harness.upstream(upstream.url()).start();
+
+    // When a client streams twice in a row
+    TestClient.Stream first = harness.client.stream("/v1/chat/completions", chat());
+    TestClient.Stream second = harness.client.stream("/v1/chat/completions", chat());
+
+    // Then both streams are whole: the second went out again on a new connection
+    assertThat(first.answer()).isEqualTo("Hello again");
+    assertThat(second.status()).isEqualTo(200);
+    assertThat(second.answer()).isEqualTo("Hello again");
+    assertThat(second.done()).isTrue();
+    assertThat(upstream.requests.get()).isEqualTo(3);
+    assertThat(upstream.connections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void anUpstreamThatDropsEveryRequestGetsOneTryAndTheClientA502() throws Exception {
+    // Given an upstream that closes every connection as its request arrives
+    harness = new GatewayHarness();
+    upstream = new ScriptedUpstream(harness.vertx, (socket, n, head) -> socket.close());
+    harness.upstream(upstream.url()).start();
+
+    // When a client streams
+    TestClient.Stream stream = harness.client.stream("/v1/chat/completions", chat());
+
+    // Then it gets an OpenAI error, and a new connection's refusal was not retried
+    assertThat(stream.status()).isEqualTo(502);
+    assertThat(new JsonObject(stream.body()).getJsonObject("error").getString("message"))
+        .contains("upstream");
+    assertThat(upstream.requests.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aResponseWrittenOneByteAtATimeArrivesWhole() throws Exception {
+    // Given an upstream that writes its response one byte per write
+    harness = new GatewayHarness();
+    upstream = new ScriptedUpstream(harness.vertx, (socket, n, head) -> {
+      byte[] bytes = ScriptedUpstream.sseResponse("one", " two", " three")
+          .getBytes(StandardCharsets.UTF_8);
+      for (byte b : bytes) {
+        socket.write(Buffer.buffer(new byte[] {b}));
+      }
+    });
+    harness.upstream(upstream.url()).start();
+
+    // When a client streams
+    TestClient.Stream stream = harness.client.stream("/v1/chat/completions", chat());
+
+    // Then every event came through, and the finish
+    assertThat(stream.answer()).isEqualTo("one two three");
+    assertThat(stream.finishReason()).isEqualTo("stop");
+    assertThat(stream.done()).isTrue();
+  }
+
+  @Test
+  void anUpstreamErrorStatusReachesTheClientWithItsMessage() throws Exception {
+    // Given an upstream that answers 400 with vLLM's error body, chunked
+    harness = new GatewayHarness();
+    String error = new JsonObject().put("object", "error")
+        .put("message", "This model's maximum context length is 4096 tokens")
+        .put("type", "BadRequestError").put("code", 400).encode();
+    upstream = new ScriptedUpstream(harness.vertx, (socket, n, head) -> socket.write(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+            + "transfer-encoding: chunked\r\n\r\n" + ScriptedUpstream.chunk(error) + "0\r\n\r\n"));
+    harness.upstream(upstream.url()).start();
+
+    // When a client streams
+    TestClient.Stream stream = harness.client.stream("/v1/chat/completions", chat());
+
+    // Then it gets a 400 carrying the upstream's message, and the connection stays usable
+    assertThat(stream.status()).isEqualTo(400);
+    assertThat(stream.body()).contains("maximum context length is 4096 tokens");
+    harness.client.stream("/v1/chat/completions", chat());
+    assertThat(upstream.connections.get()).isEqualTo(1);
+  }
+
+  private static JsonObject chat() {
+    return new JsonObject().put("model", GatewayHarness.MODEL).put("messages", new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "Say hello")));
+  }
+}

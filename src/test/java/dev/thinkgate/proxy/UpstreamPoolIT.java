@@ -1,0 +1,297 @@
+package dev.thinkgate.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thinkgate.config.GatewayConfig.RouteConfig;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The upstream connection pool against a scripted HTTP/1.1 server on a real socket: keep-alive
+ * reuse, the keep-alive window, the connection limit and its wait line, and what a reused
+ * connection closed under a request reports.
+ */
+class UpstreamPoolIT {
+  private static final String OK = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Context loop = vertx.getOrCreateContext();
+  private final NetClient netClient = vertx.createNetClient();
+  private final AtomicLong nanos = new AtomicLong();
+  private ScriptedUpstream upstream;
+
+  @AfterEach
+  void close() {
+    if (upstream != null) {
+      upstream.close();
+    }
+    vertx.close().await();
+  }
+
+  @Test
+  void aConnectionIsReusedForTheNextExchange() throws Exception {
+    // Given an upstream that answers every request on a kept-alive connection
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(4, 4);
+
+    // When two exchanges run one after the other
+    Result first = exchange(pool);
+    Result second = exchange(pool);
+
+    // Then both got their body over one connection, which is idle in the pool again
+    assertThat(first.body).isEqualTo("ok");
+    assertThat(second.body).isEqualTo("ok");
+    assertThat(upstream.connections.get()).isEqualTo(1);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.idleConnections()))).isEqualTo(1);
+    assertThat(upstream.heads.get(0)).startsWith("POST /prefix/v1/chat/completions HTTP/1.1\r\n")
+        .contains("\r\nHost: 127.0.0.1:" + upstream.port + "\r\n", "\r\nContent-Length: 2",
+            "\r\nContent-Type: application/json\r\n", "\r\nAuthorization: Bearer sk-test");
+  }
+
+  @Test
+  void connectionCloseIsHonoured() throws Exception {
+    // Given an upstream that says Connection: close on every response
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(
+        "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok"));
+    UpstreamPool pool = pool(4, 4);
+
+    // When two exchanges run
+    exchange(pool);
+    exchange(pool);
+
+    // Then each had its own connection and none is kept
+    assertThat(upstream.connections.get()).isEqualTo(2);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
+  }
+
+  @Test
+  void anIdleConnectionPastTheKeepAliveWindowIsNotReused() throws Exception {
+    // Given a pooled connection
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(4, 4);
+    exchange(pool);
+
+    // When the clock passes the keep-alive window before the next exchange
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(5));
+    exchange(pool);
+
+    // Then the old connection was closed and a new one made
+    assertThat(upstream.connections.get()).isEqualTo(2);
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+  }
+
+  @Test
+  void aReusedConnectionClosedUnderTheRequestIsRetryable() throws Exception {
+    // Given an upstream that answers the first request on a connection and drops the second,
+    // as a server does when its keep-alive timer fires just as a request arrives
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> {
+      if (n == 1) {
+        socket.write(OK);
+      } else {
+        socket.close();
+      }
+    });
+    UpstreamPool pool = pool(4, 4);
+    exchange(pool);
+
+    // When the next exchange goes out on the kept connection
+    Result second = exchange(pool);
+
+    // Then it fails as retryable, since no byte of a response came back
+    assertThat(second.failure).isNotNull();
+    assertThat(second.failure.retryable()).isTrue();
+    assertThat(second.failure).hasMessageContaining("before a response");
+  }
+
+  @Test
+  void aFreshConnectionClosedUnderTheRequestIsNotRetryable() throws Exception {
+    // Given an upstream that drops every connection as the request arrives
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.close());
+    UpstreamPool pool = pool(4, 4);
+
+    // When an exchange runs on a new connection
+    Result result = exchange(pool);
+
+    // Then the failure is final: the server itself refused this request
+    assertThat(result.failure.retryable()).isFalse();
+  }
+
+  @Test
+  void aResponseCutMidBodyIsReportedAsCutNotRetryable() throws Exception {
+    // Given an upstream that promises 10 bytes and closes after 2
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) ->
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nok").onComplete(v -> socket.close()));
+    UpstreamPool pool = pool(4, 4);
+
+    // When an exchange runs
+    Result result = exchange(pool);
+
+    // Then the caller saw the head and the bytes, then a mid-response failure
+    assertThat(result.status).isEqualTo(200);
+    assertThat(result.body).isEqualTo("ok");
+    assertThat(result.failure).hasMessageContaining("mid-response");
+    assertThat(result.failure.retryable()).isFalse();
+  }
+
+  @Test
+  void malformedFramingFailsTheExchangeAndDropsTheConnection() throws Exception {
+    // Given an upstream whose chunk size is not hex
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n"));
+    UpstreamPool pool = pool(4, 4);
+
+    // When an exchange runs
+    Result result = exchange(pool);
+
+    // Then it fails naming the problem, and the connection is not kept
+    assertThat(result.failure).hasMessageContaining("malformed HTTP response")
+        .hasMessageContaining("chunk size");
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+  }
+
+  @Test
+  void atTheLimitCallsWaitForAReleasedConnectionAndTheLineIsBounded() throws Exception {
+    // Given a pool of one connection with room for one waiting call
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(1, 1);
+    UpstreamConnection first = onLoop(() -> pool.acquire(false));
+
+    // When a second call asks while the first holds the connection, and a third asks as well
+    Promise<UpstreamConnection> second = Promise.promise();
+    onLoop(() -> {
+      pool.acquire(false).onComplete(second);
+      return Future.succeededFuture();
+    });
+    assertThatThrownBy(() -> onLoop(() -> pool.acquire(false)))
+        .hasRootCauseInstanceOf(UpstreamPool.PoolExhausted.class);
+    assertThat(second.future().isComplete()).isFalse();
+
+    // Then the second gets the very connection the first gives back
+    onLoop(() -> {
+      first.giveBack();
+      return Future.succeededFuture();
+    });
+    assertThat(second.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS))
+        .isSameAs(first);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isEqualTo(1);
+  }
+
+  @Test
+  void abortingAnExchangeClosesItsConnection() throws Exception {
+    // Given an upstream that never answers
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> { });
+    UpstreamPool pool = pool(4, 4);
+    UpstreamConnection connection = onLoop(() -> pool.acquire(false));
+    onLoop(() -> {
+      connection.send(request(), new Collector(Promise.promise()));
+      return Future.succeededFuture();
+    });
+    StreamControlIT.waitUntil(() -> upstream.requests.get() == 1, 5_000);
+
+    // When the caller abandons the exchange
+    onLoop(() -> {
+      connection.abort();
+      return Future.succeededFuture();
+    });
+
+    // Then the upstream sees the connection close, and the pool forgets it
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
+  }
+
+  @Test
+  void bytesOnAnIdleConnectionCloseIt() throws Exception {
+    // Given an upstream that answers, then sends bytes nobody asked for
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> {
+      socket.write(OK);
+      vertx.setTimer(50, t -> socket.write("HTTP/1.1 200 OK\r\n"));
+    });
+    UpstreamPool pool = pool(4, 4);
+
+    // When the exchange ends and the connection sits idle
+    exchange(pool);
+
+    // Then the connection is closed rather than trusted with the next request
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.idleConnections()))).isZero();
+  }
+
+  private UpstreamPool pool(int maxConnections, int maxWaiters) throws Exception {
+    UpstreamOrigin origin = UpstreamOrigin.parse(upstream.url() + "/prefix");
+    return new UpstreamPool(netClient, origin, 2_000, maxConnections, maxWaiters,
+        UpstreamPools.KEEP_ALIVE_NANOS, nanos::get);
+  }
+
+  /** The request as the gateway writes it, through the route's own request builder. */
+  private Buffer request() {
+    String url = upstream.url() + "/prefix";
+    RouteConfig config = new RouteConfig("*", url, null, null, null, null, false, false, null, null);
+    UpstreamRoute route = new UpstreamRoute(config, null,
+        new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000), url, "sk-test");
+    return route.post("/v1/chat/completions", Buffer.buffer("{}"));
+  }
+
+  /** One exchange on a pooled connection, to its end or failure. */
+  private Result exchange(UpstreamPool pool) throws Exception {
+    Promise<Result> done = Promise.promise();
+    loop.runOnContext(v -> pool.acquire(false).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+      } else {
+        ar.result().send(request(), new Collector(done));
+      }
+    }));
+    return done.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private <T> T onLoop(Supplier<Future<T>> action) throws Exception {
+    Promise<T> result = Promise.promise();
+    loop.runOnContext(v -> action.get().onComplete(result));
+    return result.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private record Result(int status, String body, UpstreamConnection.ConnectionFailure failure) { }
+
+  private static final class Collector implements UpstreamConnection.Exchange {
+    private final Promise<Result> done;
+    private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private int status;
+
+    Collector(Promise<Result> done) {
+      this.done = done;
+    }
+
+    @Override
+    public void onHead(int status) {
+      this.status = status;
+    }
+
+    @Override
+    public void onBody(byte[] bytes, int offset, int length) {
+      body.write(bytes, offset, length);
+    }
+
+    @Override
+    public void onEnd() {
+      done.tryComplete(new Result(status, body.toString(StandardCharsets.UTF_8), null));
+    }
+
+    @Override
+    public void onFailure(UpstreamConnection.ConnectionFailure failure) {
+      done.tryComplete(new Result(status, body.toString(StandardCharsets.UTF_8), failure));
+    }
+  }
+}
