@@ -131,11 +131,9 @@ final class HttpStreamer implements UpstreamStreamer {
     int status;
     Buffer errorBody;
     SseParser parser;
-    long bytesIn;
-    long firstByteTimer = -1;
-    long idleTimer = -1;
+    long deadlineTimer = -1;
+    boolean firstByteSeen;
     long lastActivityNanos;
-    long totalTimer = -1;
     String finishReason;
     Object stopReason;
     JsonObject usage;
@@ -158,10 +156,7 @@ final class HttpStreamer implements UpstreamStreamer {
       body.put("stream_options", streamOptions);
       payload = route.post(request.path(), body.toBuffer());
 
-      firstByteTimer = vertx.setTimer(timeouts.firstByteMs(), id -> fail(OpenAiException.timeout(
-          "The upstream model server sent no response within " + timeouts.firstByteMs() + " ms")));
-      totalTimer = vertx.setTimer(timeouts.totalMs(), id -> fail(OpenAiException.timeout(
-          "The upstream model server did not finish within " + timeouts.totalMs() + " ms")));
+      armDeadline(Math.min(timeouts.idleMs(), Math.min(timeouts.firstByteMs(), timeouts.totalMs())));
       send(false);
     }
 
@@ -231,7 +226,7 @@ final class HttpStreamer implements UpstreamStreamer {
       parser = onData != null
           ? SseParser.forRawData(this::onRawData)
           : new SseParser(this::onEvent);
-      armIdle();
+      lastActivityNanos = System.nanoTime();
     }
 
     @Override
@@ -246,13 +241,12 @@ final class HttpStreamer implements UpstreamStreamer {
         }
         return;
       }
-      if (firstByteTimer >= 0) {
-        vertx.cancelTimer(firstByteTimer);
-        firstByteTimer = -1;
+      if (!firstByteSeen) {
+        firstByteSeen = true;
         metrics.upstreamTtfb(System.nanoTime() - startNanos);
       }
       lastActivityNanos = System.nanoTime();
-      bytesIn += length;
+      metrics.bytesIn(length);
       try {
         parser.feed(bytes, offset, length);
       } catch (RuntimeException e) {
@@ -274,29 +268,49 @@ final class HttpStreamer implements UpstreamStreamer {
       }
     }
 
-    /**
-     * Notes activity; the idle timer is armed once and, when it fires, re-armed for the time
-     * left, so a busy stream costs no timer work per read.
-     */
-    private void armIdle() {
-      lastActivityNanos = System.nanoTime();
-      if (idleTimer < 0) {
-        idleTimer = vertx.setTimer(timeouts.idleMs(), this::onIdleTimer);
-      }
+    private void armDeadline(long delayMs) {
+      deadlineTimer = vertx.setTimer(Math.max(1, delayMs), this::onDeadline);
     }
 
-    private void onIdleTimer(long id) {
-      idleTimer = -1;
+    /**
+     * The call's one timer, for the first-byte, idle and total timeouts alike: it is always armed
+     * for no later than the earliest of them and, on firing, fails the call or re-arms for what is
+     * left. One timer per call instead of three, and nothing to do per read (the idle deadline
+     * only moves later).
+     */
+    private void onDeadline(long id) {
+      deadlineTimer = -1;
       if (state == CallState.DONE) {
         return;
       }
-      long idleMs = (System.nanoTime() - lastActivityNanos) / 1_000_000;
-      if (idleMs >= timeouts.idleMs()) {
+      long now = System.nanoTime();
+      long elapsedMs = (now - startNanos) / 1_000_000;
+      if (elapsedMs >= timeouts.totalMs()) {
         fail(OpenAiException.timeout(
-            "The upstream model server sent nothing for " + timeouts.idleMs() + " ms"));
-      } else {
-        idleTimer = vertx.setTimer(timeouts.idleMs() - idleMs, this::onIdleTimer);
+            "The upstream model server did not finish within " + timeouts.totalMs() + " ms"));
+        return;
       }
+      if (!firstByteSeen && elapsedMs >= timeouts.firstByteMs()) {
+        fail(OpenAiException.timeout(
+            "The upstream model server sent no response within " + timeouts.firstByteMs() + " ms"));
+        return;
+      }
+      long next = timeouts.totalMs() - elapsedMs;
+      if (!firstByteSeen) {
+        next = Math.min(next, timeouts.firstByteMs() - elapsedMs);
+      }
+      if (state == CallState.STREAMING) {
+        long idleMs = (now - lastActivityNanos) / 1_000_000;
+        if (idleMs >= timeouts.idleMs()) {
+          fail(OpenAiException.timeout(
+              "The upstream model server sent nothing for " + timeouts.idleMs() + " ms"));
+          return;
+        }
+        next = Math.min(next, timeouts.idleMs() - idleMs);
+      } else {
+        next = Math.min(next, timeouts.idleMs()); // streaming may begin before the next check
+      }
+      armDeadline(next);
     }
 
     private OpenAiException statusFailure(int status, Buffer body) {
@@ -405,15 +419,13 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       state = CallState.DONE;
       upstreamNanos += System.nanoTime() - startNanos;
-      for (long t : new long[] {firstByteTimer, idleTimer, totalTimer}) {
-        if (t >= 0) {
-          vertx.cancelTimer(t);
-        }
+      if (deadlineTimer >= 0) {
+        vertx.cancelTimer(deadlineTimer);
+        deadlineTimer = -1;
       }
       if (connection != null) {
         flow.detach(connection);
       }
-      metrics.bytesIn(bytesIn);
       if (current == this) {
         current = null;
       }

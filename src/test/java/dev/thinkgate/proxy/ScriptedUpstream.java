@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * malformed framing, replies split at any byte.
  */
 final class ScriptedUpstream implements AutoCloseable {
-  /** The reply to the {@code n}-th POST (from 1) on its connection. */
+  /** The reply to the {@code n}-th POST (from 1) on its connection; {@code request} is all of it. */
   interface Script {
-    void reply(NetSocket socket, int n, String head);
+    void reply(NetSocket socket, int n, String request);
   }
 
   /** Connections that carried a POST (the gateway's health checks GET on their own). */
@@ -54,6 +54,7 @@ final class ScriptedUpstream implements AutoCloseable {
           if (pending[0].length() < total) {
             return;
           }
+          String request = pending[0].getString(0, total, "UTF-8");
           pending[0] = pending[0].getBuffer(total, pending[0].length());
           if (!head.startsWith("POST ")) {
             socket.write("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
@@ -65,7 +66,7 @@ final class ScriptedUpstream implements AutoCloseable {
           }
           heads.add(head);
           requests.incrementAndGet();
-          script.reply(socket, ++onConnection[0], head);
+          script.reply(socket, ++onConnection[0], request);
         }
       });
     });

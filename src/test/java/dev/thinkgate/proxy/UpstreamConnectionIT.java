@@ -2,6 +2,7 @@ package dev.thinkgate.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.thinkgate.config.GatewayConfig.Timeouts;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -114,6 +115,44 @@ class UpstreamConnectionIT {
     assertThat(stream.body()).contains("maximum context length is 4096 tokens");
     harness.client.stream("/v1/chat/completions", chat());
     assertThat(upstream.connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void eachUpstreamTimeoutEndsTheCallWithItsOwnMessage() throws Exception {
+    // Given an upstream that never answers, one that stalls after its first event, and one that
+    // trickles an event every 100 ms for ever
+    harness = new GatewayHarness();
+    String head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+        + "transfer-encoding: chunked\r\n\r\n";
+    String event = ScriptedUpstream.chunk("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\","
+        + "\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},"
+        + "\"finish_reason\":null}]}\n\n");
+    upstream = new ScriptedUpstream(harness.vertx, (socket, n, request) -> {
+      if (request.contains("\"stall\"")) {
+        socket.write(head + event);
+      } else if (request.contains("\"trickle\"")) {
+        socket.write(head);
+        harness.vertx.setPeriodic(100, id -> socket.write(event));
+      }
+    });
+    harness.upstream(upstream.url()).timeouts(new Timeouts(1_000, 400, 400, 1_500)).start();
+
+    // When a client calls each of them
+    TestClient.Response silent = harness.client.post("/v1/chat/completions",
+        TestClient.chat(GatewayHarness.MODEL, "silent").encode());
+    TestClient.Stream stalled = harness.client.stream("/v1/chat/completions",
+        TestClient.chat(GatewayHarness.MODEL, "stall"));
+    TestClient.Stream trickling = harness.client.stream("/v1/chat/completions",
+        TestClient.chat(GatewayHarness.MODEL, "trickle"));
+
+    // Then each ends in a 504-class timeout naming the deadline it missed
+    assertThat(silent.status()).isEqualTo(504);
+    assertThat(silent.json().getJsonObject("error").getString("message"))
+        .contains("sent no response within 400 ms");
+    assertThat(stalled.answer()).isEqualTo("x");
+    assertThat(stalled.error().getString("message")).contains("sent nothing for 400 ms");
+    assertThat(trickling.answer()).startsWith("xxx");
+    assertThat(trickling.error().getString("message")).contains("did not finish within 1500 ms");
   }
 
   private static JsonObject chat() {
