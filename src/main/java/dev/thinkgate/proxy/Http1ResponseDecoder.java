@@ -126,7 +126,12 @@ final class Http1ResponseDecoder {
     int stop = lf < 0 ? end : lf;
     int count = stop - pos;
     if (lineLength + count > limit) {
-      throw fail(state == State.CHUNK_SIZE ? "chunk size line too long" : "response head too large");
+      throw fail(switch (state) {
+        case CHUNK_SIZE -> "chunk size line too long";
+        case CHUNK_DATA_END -> "chunk data longer than its size"; // its CRLF never came
+        case TRAILERS -> "trailer line too long";
+        default -> "response head too large";
+      });
     }
     if (lineLength + count > line.length) {
       line = java.util.Arrays.copyOf(line, Math.min(limit, Math.max(lineLength + count, 2 * line.length)));
@@ -245,11 +250,15 @@ final class Http1ResponseDecoder {
       state = State.STATUS_LINE; // an interim response; the final one follows
       return;
     }
+    boolean bodyless = headRequest || status == 204 || status == 304;
+    if (!bodyless && !chunked && contentLength < 0) {
+      connectionClose = true; // the body ends with the connection, so onHead must not say keep-alive
+    }
     listener.onHead(status, !connectionClose && (http11 || connectionKeepAlive));
     if (state == State.FAILED || state == State.DONE) {
       return;
     }
-    if (headRequest || status == 204 || status == 304) {
+    if (bodyless) {
       finish();
     } else if (chunked) {
       state = State.CHUNK_SIZE; // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3)
@@ -259,7 +268,6 @@ final class Http1ResponseDecoder {
       remaining = contentLength;
       state = State.FIXED_BODY;
     } else {
-      connectionClose = true;
       state = State.UNTIL_CLOSE;
     }
   }
