@@ -184,6 +184,10 @@ final class Http1ResponseDecoder {
         state = State.CHUNK_SIZE;
       }
       case TRAILERS -> {
+        headBytes += len; // the trailer section shares the head's cap
+        if (headBytes > MAX_HEAD_BYTES) {
+          throw fail("trailer section too large");
+        }
         if (len == 0) {
           finish();
         }
@@ -219,16 +223,24 @@ final class Http1ResponseDecoder {
       throw fail("malformed header line");
     }
     String name = new String(line, 0, colon, StandardCharsets.ISO_8859_1);
+    if (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0) {
+      // RFC 9112 §5.1: such a field is rejected, not guessed at (a framing header read one way
+      // here and another way elsewhere is how responses get smuggled)
+      throw fail("whitespace in header name '" + name.strip() + "'");
+    }
     String value = new String(line, colon + 1, len - colon - 1, StandardCharsets.ISO_8859_1).trim();
     if (name.equalsIgnoreCase("transfer-encoding")) {
-      String coding = value.toLowerCase(Locale.ROOT);
-      // Only "chunked" (last) frames a body; other codings would need decoding we never ask for.
-      if (!coding.equals("chunked") && !coding.endsWith(",chunked") && !coding.endsWith(", chunked")) {
+      // Only plain "chunked" is accepted: any other coding (gzip, ...) would need decoding that
+      // the gateway never asks for, and passing it on encoded would corrupt the event stream.
+      if (!value.equalsIgnoreCase("chunked")) {
         throw fail("unsupported transfer-encoding '" + value + "'");
       }
       chunked = true;
     } else if (name.equalsIgnoreCase("content-length")) {
       long parsed;
+      if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        throw fail("bad content-length");
+      }
       try {
         parsed = Long.parseLong(value);
       } catch (NumberFormatException e) {
