@@ -96,7 +96,7 @@ final class GatewayRuntime {
                 .setDecompressionSupported(false),
             new PoolOptions().setHttp1MaxSize(16)));
         UpstreamPools routePools = pools.computeIfAbsent(key,
-            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs));
+            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs, metrics.registry()));
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
         routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
       }

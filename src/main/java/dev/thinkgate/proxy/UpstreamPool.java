@@ -30,8 +30,10 @@ final class UpstreamPool {
   private final long keepAliveNanos;
   private final LongSupplier nanoClock;
   private final ArrayDeque<UpstreamConnection> idle = new ArrayDeque<>();
+  private volatile int idleCount;
   private final ArrayDeque<Promise<UpstreamConnection>> waiters = new ArrayDeque<>();
-  private int open;
+  // Written on the pool's loop only; volatile so the metrics gauges may read them from any thread.
+  private volatile int open;
 
   UpstreamPool(NetClient client, UpstreamOrigin origin, int connectTimeoutMs, int maxConnections,
       int maxWaiters, long keepAliveNanos, LongSupplier nanoClock) {
@@ -56,6 +58,7 @@ final class UpstreamPool {
     if (!fresh) {
       UpstreamConnection c;
       while ((c = idle.pollLast()) != null) {
+        idleCount = idle.size();
         if (c.open() && c.idleNanos() < keepAliveNanos) {
           return Future.succeededFuture(c);
         }
@@ -86,12 +89,14 @@ final class UpstreamPool {
       waiter.complete(c);
     } else {
       idle.addLast(c);
+      idleCount = idle.size();
     }
   }
 
   /** A connection closed, for whatever reason; called once per connection. */
   void removed(UpstreamConnection c) {
     idle.remove(c);
+    idleCount = idle.size();
     open--;
     connectForWaiter();
   }
@@ -109,13 +114,14 @@ final class UpstreamPool {
   }
 
   int idleConnections() {
-    return idle.size();
+    return idleCount;
   }
 
   /** Closes the idle connections (the busy ones close with their exchange or the client). */
   void closeIdle() {
     UpstreamConnection c;
     while ((c = idle.pollFirst()) != null) {
+      idleCount = idle.size();
       c.close();
     }
   }

@@ -1,5 +1,7 @@
 package dev.thinkgate.proxy;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -24,12 +26,28 @@ final class UpstreamPools {
   private final int connectTimeoutMs;
   private final Map<Thread, UpstreamPool> byLoop = new ConcurrentHashMap<>();
 
-  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs) {
+  /**
+   * @param registry where the {@code thinkgate_upstream_connections} gauges (open, idle; summed
+   *     over the loops) are registered, or null for none
+   */
+  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry) {
     this.client = vertx.createNetClient(new NetClientOptions()
         .setTcpNoDelay(true)
         .setConnectTimeout(connectTimeoutMs));
     this.origin = origin;
     this.connectTimeoutMs = connectTimeoutMs;
+    if (registry != null) {
+      String upstream = (origin.ssl() ? "https://" : "http://") + origin.hostHeader()
+          + origin.pathPrefix();
+      Gauge.builder("thinkgate_upstream_connections", this,
+              p -> p.byLoop.values().stream().mapToInt(UpstreamPool::openConnections).sum())
+          .description("Connections to the upstream for streamed calls, open (busy or idle)")
+          .tags("upstream", upstream, "state", "open").register(registry);
+      Gauge.builder("thinkgate_upstream_connections", this,
+              p -> p.byLoop.values().stream().mapToInt(UpstreamPool::idleConnections).sum())
+          .description("Connections to the upstream for streamed calls, idle in the pool")
+          .tags("upstream", upstream, "state", "idle").register(registry);
+    }
   }
 
   UpstreamOrigin origin() {

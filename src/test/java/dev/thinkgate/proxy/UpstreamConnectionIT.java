@@ -115,6 +115,8 @@ class UpstreamConnectionIT {
     assertThat(stream.body()).contains("maximum context length is 4096 tokens");
     harness.client.stream("/v1/chat/completions", chat());
     assertThat(upstream.connections.get()).isEqualTo(1);
+    StreamControlIT.waitUntil(() -> connections("idle") == 1, 5_000);
+    assertThat(connections("open")).isEqualTo(1);
   }
 
   @Test
@@ -153,6 +155,12 @@ class UpstreamConnectionIT {
     assertThat(stalled.error().getString("message")).contains("sent nothing for 400 ms");
     assertThat(trickling.answer()).startsWith("xxx");
     assertThat(trickling.error().getString("message")).contains("did not finish within 1500 ms");
+  }
+
+  /** The gateway's upstream connection gauge for this test's upstream. */
+  private double connections(String state) {
+    return harness.metrics.registry().find("thinkgate_upstream_connections")
+        .tags("state", state, "upstream", upstream.url()).gauge().value();
   }
 
   private static JsonObject chat() {
