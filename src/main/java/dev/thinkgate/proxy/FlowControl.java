@@ -1,9 +1,10 @@
 package dev.thinkgate.proxy;
 
 /**
- * Backpressure between the client's write queue and the upstream response currently being read:
- * the client side pauses when its queue is full and resumes on drain; a new upstream call (a
- * MoreThink round, a restart) inherits the paused state. Event-loop confined.
+ * Couples the upstream response being read and the client's writes. Backpressure: the client side
+ * pauses when its queue is full and resumes on drain; a new upstream call (a MoreThink round, a
+ * restart) inherits the paused state. Batching: what one upstream read produces for the client
+ * is written once, when the read has been processed. Event-loop confined.
  */
 final class FlowControl {
   /** What can be held back: the upstream response being read. */
@@ -15,6 +16,8 @@ final class FlowControl {
 
   private Source current;
   private boolean paused;
+  private boolean inRead;
+  private Runnable afterRead;
 
   void attach(Source response) {
     current = response;
@@ -49,6 +52,31 @@ final class FlowControl {
         current.resume();
       }
     }
+  }
+
+  /** Sets what runs at the end of each upstream read (the client side's flush). */
+  void afterRead(Runnable flush) {
+    this.afterRead = flush;
+  }
+
+  /** An upstream read is being processed: writes it produces wait for {@link #readEnded()}. */
+  void readStarted() {
+    inRead = true;
+  }
+
+  /** The read is processed: the client side writes what it produced. */
+  void readEnded() {
+    if (inRead) {
+      inRead = false;
+      if (afterRead != null) {
+        afterRead.run();
+      }
+    }
+  }
+
+  /** True while an upstream read is processed and a flush is sure to follow it. */
+  boolean inRead() {
+    return inRead && afterRead != null;
   }
 
   boolean paused() {

@@ -247,11 +247,17 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       lastActivityNanos = System.nanoTime();
       metrics.bytesIn(length);
+      flow.readStarted();
       try {
         parser.feed(bytes, offset, length);
       } catch (RuntimeException e) {
         fail(OpenAiException.upstream("The upstream model server sent a malformed event stream"));
       }
+    }
+
+    @Override
+    public void onReadEnd() {
+      flow.readEnded();
     }
 
     @Override

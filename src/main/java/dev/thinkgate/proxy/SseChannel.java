@@ -43,6 +43,7 @@ final class SseChannel implements ClientChannel {
     this.startNanos = startNanos;
     this.onEnded = onEnded;
     this.context = io.vertx.core.Vertx.currentContext();
+    flow.afterRead(this::flushPending);
   }
 
   private void flushPending() {
@@ -179,11 +180,19 @@ final class SseChannel implements ClientChannel {
       firstByteNanos = System.nanoTime();
       metrics.gatewayTtfb(firstByteNanos - startNanos);
     }
+    if (flow.inRead()) {
+      // All the frames of one upstream read go out in one write when the read is processed:
+      // one flush, one syscall, no added wait.
+      if (pending == null) {
+        pending = Buffer.buffer(Math.max(256, frameLength * 4));
+      }
+      return true;
+    }
     if (context == null) {
       return true;
     }
-    // Frames produced in one event-loop turn (all the events of one upstream read) go out in
-    // one write at the end of the turn: one flush, one syscall, no added wait.
+    // Frames produced outside an upstream read (guard verdicts, keep-alives) are batched per
+    // event-loop turn the same way.
     if (pending == null) {
       pending = Buffer.buffer(Math.max(256, frameLength * 4));
     }

@@ -20,6 +20,9 @@ final class UpstreamConnection implements FlowControl.Source {
     void onEnd();
 
     void onFailure(ConnectionFailure failure);
+
+    /** One socket read has been processed (called even when it ended or failed the exchange). */
+    default void onReadEnd() { }
   }
 
   /**
@@ -155,16 +158,23 @@ final class UpstreamConnection implements FlowControl.Source {
       buffer.getBytes(0, length, scratch, 0);
       bytes = scratch;
     }
-    int used;
+    Exchange reader = exchange;
     try {
-      used = decoder.feed(bytes, 0, length);
-    } catch (Http1ResponseDecoder.Http1FormatException e) {
-      failExchange(new ConnectionFailure("the upstream sent a malformed HTTP response: "
-          + e.getMessage(), false));
-      return;
-    }
-    if (decoder.done() && state == State.ACTIVE) {
-      endExchange(used == length && decoder.reusable());
+      int used;
+      try {
+        used = decoder.feed(bytes, 0, length);
+      } catch (Http1ResponseDecoder.Http1FormatException e) {
+        failExchange(new ConnectionFailure("the upstream sent a malformed HTTP response: "
+            + e.getMessage(), false));
+        return;
+      }
+      if (decoder.done() && state == State.ACTIVE) {
+        endExchange(used == length && decoder.reusable());
+      }
+    } finally {
+      if (reader != null) {
+        reader.onReadEnd();
+      }
     }
   }
 
