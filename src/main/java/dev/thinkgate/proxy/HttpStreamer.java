@@ -126,7 +126,6 @@ final class HttpStreamer implements UpstreamStreamer {
     CallState state = CallState.CONNECTING;
     Buffer payload;
     UpstreamConnection connection;
-    boolean exchangeOpen;
     boolean retried;
     int status;
     Buffer errorBody;
@@ -134,6 +133,8 @@ final class HttpStreamer implements UpstreamStreamer {
     long deadlineTimer = -1;
     boolean firstByteSeen;
     long lastActivityNanos;
+    /** Body bytes of the socket read being processed; counted once the read is. */
+    int readBytes;
     String finishReason;
     Object stopReason;
     JsonObject usage;
@@ -178,7 +179,6 @@ final class HttpStreamer implements UpstreamStreamer {
         }
         connection = ar.result();
         state = CallState.AWAITING_FIRST_BYTE;
-        exchangeOpen = true;
         connection.send(payload, this);
       });
     }
@@ -195,7 +195,6 @@ final class HttpStreamer implements UpstreamStreamer {
 
     @Override
     public void onFailure(UpstreamConnection.ConnectionFailure failure) {
-      exchangeOpen = false;
       if (state == CallState.DONE) {
         return;
       }
@@ -245,8 +244,7 @@ final class HttpStreamer implements UpstreamStreamer {
         firstByteSeen = true;
         metrics.upstreamTtfb(System.nanoTime() - startNanos);
       }
-      lastActivityNanos = System.nanoTime();
-      metrics.bytesIn(length);
+      readBytes += length;
       flow.readStarted();
       try {
         parser.feed(bytes, offset, length);
@@ -255,14 +253,19 @@ final class HttpStreamer implements UpstreamStreamer {
       }
     }
 
+    /** Per read, not per event (vLLM sends one event a chunk): the clock, the byte count. */
     @Override
     public void onReadEnd() {
+      if (readBytes > 0) {
+        lastActivityNanos = System.nanoTime();
+        metrics.bytesIn(readBytes);
+        readBytes = 0;
+      }
       flow.readEnded();
     }
 
     @Override
     public void onEnd() {
-      exchangeOpen = false;
       if (state == CallState.DONE) {
         return;
       }
@@ -407,9 +410,8 @@ final class HttpStreamer implements UpstreamStreamer {
       if (!end()) {
         return;
       }
-      if (exchangeOpen) {
-        exchangeOpen = false;
-        connection.abort(); // its response is unread: closing is the only reset HTTP/1.1 has
+      if (connection != null) {
+        connection.abort(this); // its response is unread: closing is the only reset HTTP/1.1 has
       }
       promise.fail(error);
     }

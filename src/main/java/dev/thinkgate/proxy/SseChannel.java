@@ -180,23 +180,17 @@ final class SseChannel implements ClientChannel {
       firstByteNanos = System.nanoTime();
       metrics.gatewayTtfb(firstByteNanos - startNanos);
     }
-    if (flow.inRead()) {
-      // All the frames of one upstream read go out in one write when the read is processed:
-      // one flush, one syscall, no added wait.
-      if (pending == null) {
-        pending = Buffer.buffer(Math.max(256, frameLength * 4));
-      }
-      return true;
+    // All the frames of one upstream read go out in one write when the read is processed;
+    // frames produced outside a read (guard verdicts, keep-alives) likewise at the end of the
+    // event-loop turn. One flush, one syscall, no added wait.
+    boolean flushedAfterRead = flow.inRead();
+    if (!flushedAfterRead && context == null) {
+      return true; // off a loop there is no turn to batch on: written at once
     }
-    if (context == null) {
-      return true;
-    }
-    // Frames produced outside an upstream read (guard verdicts, keep-alives) are batched per
-    // event-loop turn the same way.
     if (pending == null) {
       pending = Buffer.buffer(Math.max(256, frameLength * 4));
     }
-    if (!flushScheduled) {
+    if (!flushedAfterRead && !flushScheduled) {
       flushScheduled = true;
       context.runOnContext(v -> {
         flushScheduled = false;

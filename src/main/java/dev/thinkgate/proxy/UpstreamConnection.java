@@ -84,10 +84,16 @@ final class UpstreamConnection implements FlowControl.Source {
     socket.write(request); // a failed write also closes the socket; onClosed reports it
   }
 
-  /** Abandons the exchange in flight: the connection is closed, as its response is unread. */
-  void abort() {
-    exchange = null;
-    close();
+  /**
+   * Abandons {@code exchange} if it is still in flight here: the connection is closed, as its
+   * response is unread. Does nothing once the exchange has ended (the connection may then serve
+   * another).
+   */
+  void abort(Exchange exchange) {
+    if (this.exchange == exchange && exchange != null) {
+      this.exchange = null;
+      close();
+    }
   }
 
   /** Gives a connection that was handed out but not used back to the pool. */
@@ -205,11 +211,7 @@ final class UpstreamConnection implements FlowControl.Source {
   }
 
   private void onError(Throwable t) {
-    if (state == State.ACTIVE) {
-      failExchange(lost());
-    } else {
-      close();
-    }
+    close(); // fails the exchange in flight, if any
   }
 
   private void onClosed() {

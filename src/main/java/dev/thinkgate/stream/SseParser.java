@@ -53,8 +53,6 @@ public final class SseParser {
   private static final byte[] EVENT = ascii("event");
   private static final byte[] ID = ascii("id");
   private static final byte[] RETRY = ascii("retry");
-  /** Upstream reads up to this size are copied into one array kept per parser. */
-  private static final int MAX_SCRATCH_BYTES = 64 * 1024;
   /** Eight bytes at a time for the line-end scan (little-endian: the lowest match comes first). */
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -92,8 +90,6 @@ public final class SseParser {
   private byte[] rawData;
   private int rawDataLength;
   private boolean rawDataSeen;
-  /** Copy target for buffers whose bytes cannot be read in place; reused across feeds. */
-  private byte[] scratch;
 
   private String lastEventId = "";
   private long retryMillis = -1;
@@ -141,25 +137,8 @@ public final class SseParser {
    */
   public void feed(Buffer chunk) {
     Objects.requireNonNull(chunk, "chunk");
-    requireOpen();
-    int length = chunk.length();
-    if (length == 0) {
-      return;
-    }
-    byte[] bytes;
-    if (length > MAX_SCRATCH_BYTES) {
-      bytes = chunk.getBytes(); // a rare large read: no array that size is kept per stream
-    } else {
-      // One reused array instead of getBytes()'s fresh one per buffer: the copy is a memcpy, the
-      // allocation and zeroing of a new array per upstream read is what it saves.
-      if (scratch == null || scratch.length < length) {
-        int doubled = scratch == null ? 1024 : 2 * scratch.length;
-        scratch = new byte[Math.min(MAX_SCRATCH_BYTES, Math.max(length, doubled))];
-      }
-      chunk.getBytes(0, length, scratch, 0);
-      bytes = scratch;
-    }
-    scan(bytes, 0, length);
+    byte[] bytes = chunk.getBytes();
+    feed(bytes, 0, bytes.length);
   }
 
   /**
@@ -176,10 +155,6 @@ public final class SseParser {
     if (length == 0) {
       return;
     }
-    scan(bytes, from, length);
-  }
-
-  private void scan(byte[] bytes, int from, int length) {
     int pos = from;
     int end = from + length;
     if (skipLeadingLf) {

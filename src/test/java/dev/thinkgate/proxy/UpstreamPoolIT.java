@@ -195,15 +195,16 @@ class UpstreamPoolIT {
     upstream = new ScriptedUpstream(vertx, (socket, n, head) -> { });
     UpstreamPool pool = pool(4, 4);
     UpstreamConnection connection = onLoop(() -> pool.acquire(false));
+    Collector collector = new Collector(Promise.promise());
     onLoop(() -> {
-      connection.send(request(), new Collector(Promise.promise()));
+      connection.send(request(), collector);
       return Future.succeededFuture();
     });
     StreamControlIT.waitUntil(() -> upstream.requests.get() == 1, 5_000);
 
     // When the caller abandons the exchange
     onLoop(() -> {
-      connection.abort();
+      connection.abort(collector);
       return Future.succeededFuture();
     });
 

@@ -123,7 +123,7 @@ class SseParserRawDataTest {
   }
 
   @Test
-  void aReadLargerThanTheReusedArrayIsParsedToo() {
+  void aReadOfMoreThan64KiBIsParsedToo() {
     // Given one upstream read of more than 64 KiB holding many events, then a small one
     StringBuilder wire = new StringBuilder();
     for (int i = 0; i < 2000; i++) {
