@@ -100,4 +100,14 @@ public final class Benchmark {
     return String.join("+", ManagementFactory.getGarbageCollectorMXBeans().stream()
         .map(b -> b.getName()).toList());
   }
+
+  /** Waits on the benchmark's own thread (never an event loop) between measurements. */
+  static void pause(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
 }

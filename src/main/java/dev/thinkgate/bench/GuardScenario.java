@@ -207,7 +207,7 @@ final class GuardScenario {
           client.uniquePrompt(markers + " " + BenchEnvironment.GUARD_STALL_TAG));
       long wait = System.nanoTime() + Duration.ofSeconds(5).toNanos();
       while (env.front.stalled() == before && System.nanoTime() < wait) {
-        sleep(5);
+        Benchmark.pause(5);
       }
       Measurement b = client.runRound(stallable, c, half, () -> client.uniquePrompt(markers));
       stillStalled &= !stalled.firstText().isComplete();
@@ -285,15 +285,6 @@ final class GuardScenario {
         .put("phrase_shown", shown).put("finish_reasons", new JsonObject(new TreeMap<String, Object>(finishes))));
     progress.line("guard detection lag " + release + " " + pace + ": p50 " + p50 + " max " + max
         + " tokens" + (firstError == null ? "" : "; first error: " + firstError));
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms); // the benchmark's main thread, never an event loop
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private static int ceilDiv(int a, int b) {

@@ -89,7 +89,7 @@ final class MemoryScenario {
     open.cancelAll();
     long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (env.model.activeStreams() > activeBefore && System.nanoTime() < deadline) {
-      pause(50);
+      Benchmark.pause(50);
     }
     return new Held(heap, open.failed(), upstreamOpen, env.model.activeStreams() - activeBefore,
         env.model.cancelledStreams() - cancelledBefore);
@@ -97,21 +97,12 @@ final class MemoryScenario {
 
   /** Used heap after full collections, once the event loops have gone quiet. */
   private long settledHeap() {
-    pause(300);
+    Benchmark.pause(300);
     for (int i = 0; i < 3; i++) {
       System.gc();
-      pause(150);
+      Benchmark.pause(150);
     }
     return memory.getHeapMemoryUsage().getUsed();
-  }
-
-  private static void pause(long ms) {
-    try {
-      Thread.sleep(ms); // the benchmark's main thread, never an event loop
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private static String mib(long bytes) {
