@@ -5,6 +5,7 @@ import dev.thinkgate.emulator.EmulatedGuardServer;
 import dev.thinkgate.emulator.EmulatedModelServer;
 import dev.thinkgate.emulator.GuardEmulatorOptions;
 import dev.thinkgate.emulator.ModelEmulatorOptions;
+import dev.thinkgate.emulator.ServerProfile;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.concurrent.Callable;
@@ -39,9 +40,20 @@ public final class EmulateCommand implements Runnable {
     @Option(names = "--port", defaultValue = "8000", description = "Listen port (0 = any free).")
     int port;
 
-    @Option(names = "--dialect", defaultValue = "reasoning_content",
-        description = "reasoning_content | reasoning | both | think_tags | think_tags_no_open")
+    @Option(names = "--dialect",
+        description = "reasoning_content | reasoning | both | think_tags | think_tags_no_open"
+            + " (default: the --server's fields, else reasoning_content)")
     String dialect;
+
+    @Option(names = "--server",
+        description = "Imitate vllm-0.11 | vllm-0.16 | sglang: prompt rendering, 400s, /tokenize,"
+            + " streaming quirks (default: none, the template-less emulator).")
+    String server;
+
+    @Option(names = "--template",
+        description = "Render prompts with the published chat template deepseek-r1 | qwen3 | qwq"
+            + " (needs --server).")
+    String template;
 
     @Option(names = "--tokens-per-second", defaultValue = "0",
         description = "Generation pace; 0 = as fast as the client reads.")
@@ -56,16 +68,31 @@ public final class EmulateCommand implements Runnable {
 
     @Override
     public Integer call() throws InterruptedException {
-      ModelEmulatorOptions options = ModelEmulatorOptions.builder()
-          .reasoningDialect(EmulatedDialect.fromWire(dialect))
-          .tokensPerSecond(tokensPerSecond)
-          .seed(seed)
-          .modelName(model)
-          .build();
+      ModelEmulatorOptions options;
+      try {
+        ServerProfile profile = server == null ? null : ServerProfile.fromWire(server);
+        if (template != null && profile == null) {
+          throw new IllegalArgumentException("--template needs --server");
+        }
+        EmulatedDialect fields = dialect != null ? EmulatedDialect.fromWire(dialect)
+            : profile != null ? profile.defaultDialect() : EmulatedDialect.REASONING_CONTENT;
+        options = ModelEmulatorOptions.builder()
+            .reasoningDialect(fields)
+            .tokensPerSecond(tokensPerSecond)
+            .seed(seed)
+            .modelName(model)
+            .serverProfile(profile)
+            .template(template)
+            .build();
+      } catch (IllegalArgumentException e) {
+        System.err.println("thinkgate emulate model: " + e.getMessage());
+        return 2;
+      }
       return runUntilInterrupted(host, vertx -> {
         EmulatedModelServer server = new EmulatedModelServer(vertx, options);
         return server.start(host, port).map(p -> new Running(p, server::close));
-      }, "emulated model " + model);
+      }, "emulated model " + model
+          + (server == null ? "" : " (" + server + (template == null ? "" : ", " + template) + ")"));
     }
   }
 

@@ -28,6 +28,16 @@ public record Decoding(List<String> tokens, String finishReason, String stopReas
     return String.join("", tokens);
   }
 
+  /**
+   * The same ending with the last {@code chars} characters of the text lost, as vLLM's streaming
+   * loses the stop-string hold-back when a reasoning parser meets {@code </think>}.
+   */
+  public Decoding dropTail(int chars) {
+    String text = text();
+    int keep = Math.max(0, text.length() - Math.max(0, chars));
+    return new Decoding(tokenize(text.substring(0, keep)), finishReason, stopReason);
+  }
+
   /** Splits text into tokens; the concatenation of the result equals {@code text}. */
   public static List<String> tokenize(String text) {
     List<String> tokens = new ArrayList<>();

@@ -1,5 +1,8 @@
 package dev.thinkgate.emulator;
 
+import dev.thinkgate.reasoning.jinja.ChatTemplateException;
+import dev.thinkgate.reasoning.jinja.JinjaChatTemplate;
+import dev.thinkgate.reasoning.jinja.JinjaChatTemplates;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -10,6 +13,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +28,13 @@ import java.util.function.LongSupplier;
  * the reasoning dialect are applied as vLLM would. Streams are paced in decode steps shared by
  * every stream (as vLLM's batched decoding paces them), respect the client's backpressure, and
  * stop when the client goes away.
+ *
+ * <p>With a {@link ModelEmulatorOptions#serverProfile()} and {@link
+ * ModelEmulatorOptions#template()} it imitates a real server in front of a real model: every
+ * prompt is rendered with the model's published chat template the way that server does ({@link
+ * PromptRendering}), vLLM's 400 bodies come back where vLLM refuses, vLLM serves {@code POST
+ * /tokenize} and {@code POST /detokenize}, and the model's behaviour follows the rendered prompt
+ * (recorded in {@link #prompts()}), not the request's fields.
  *
  * <p>Thread-safe: the request log and counters may be read from any thread.
  */
@@ -40,7 +51,16 @@ public final class EmulatedModelServer {
   private final StreamStats stats = new StreamStats();
   private final long created = VllmWire.nowSeconds();
   private final DecodeSteps steps;
+  private final JinjaChatTemplate template;
+  private final EmulatedTokenizer tokenizer;
+  private final PromptRendering rendering;
+  private final List<String> prompts = new ArrayList<>();
   private HttpServer server;
+
+  /** Loaded once: every emulated server shares the rendered templates. */
+  private static final class Templates {
+    static final JinjaChatTemplates SHIPPED = new JinjaChatTemplates();
+  }
 
   public EmulatedModelServer(Vertx vertx, ModelEmulatorOptions options) {
     this(vertx, options,
@@ -57,6 +77,10 @@ public final class EmulatedModelServer {
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     this.steps = options.tokensPerSecond() > 0 ? new DecodeSteps(vertx, options.tokensPerSecond())
         : null;
+    this.template = options.template() == null ? null : Templates.SHIPPED.get(options.template());
+    this.tokenizer = new EmulatedTokenizer(template);
+    this.rendering = template == null ? null
+        : new PromptRendering(options.serverProfile(), template, tokenizer);
   }
 
   /** Listens on {@code host:port} (0 = a free port); completes with the actual port. */
@@ -89,6 +113,19 @@ public final class EmulatedModelServer {
 
   public void clearRequests() {
     requests.clear();
+    synchronized (prompts) {
+      prompts.clear();
+    }
+  }
+
+  /**
+   * The exact text the model saw for each generation request it accepted, in arrival order (BOS
+   * included when the server added one); recorded only when a template is set.
+   */
+  public List<String> prompts() {
+    synchronized (prompts) {
+      return List.copyOf(prompts);
+    }
   }
 
   /** Streams (and non-stream generations) ended early because the client went away. */
@@ -122,6 +159,11 @@ public final class EmulatedModelServer {
       readJson(request, body -> generate(request, body, true));
     } else if (request.method() == HttpMethod.POST && path.equals("/v1/completions")) {
       readJson(request, body -> generate(request, body, false));
+    } else if (request.method() == HttpMethod.POST && path.equals("/tokenize") && servesTokenize()) {
+      readJson(request, body -> tokenize(request.response(), body));
+    } else if (request.method() == HttpMethod.POST && path.equals("/detokenize")
+        && servesTokenize()) {
+      readJson(request, body -> detokenize(request.response(), body));
     } else {
       VllmWire.sendError(response, 404, "NotFoundError", "Not Found");
     }
@@ -164,6 +206,25 @@ public final class EmulatedModelServer {
           "The model `" + model + "` does not exist.");
       return;
     }
+    if (rendering != null) {
+      String prompt;
+      try {
+        prompt = chat ? rendering.chat(body) : rendering.completion(parsed.rawPrompt(), body);
+      } catch (IllegalArgumentException e) {
+        VllmWire.sendBadRequest(response, e.getMessage());
+        return;
+      } catch (ChatTemplateException e) {
+        // serving_chat.py: create_error_response(f"{e} {e.__cause__}")
+        VllmWire.sendBadRequest(response, e.getMessage() + " None");
+        return;
+      }
+      synchronized (prompts) {
+        prompts.add(prompt);
+      }
+      TemplatePrompt seen = TemplatePrompt.parse(prompt);
+      parsed = parsed.seeing(seen.userText(), Prefill.of(seen.assistantText()),
+          tokenizer.encode(prompt, false).size());
+    }
     Script script = options.scriptOverride() == null ? null : options.scriptOverride().apply(body);
     PromptMarkers markers = PromptMarkers.parse(parsed.userText());
     if (script == null) {
@@ -178,12 +239,110 @@ public final class EmulatedModelServer {
     String raw = rawOutput(script, parsed.prefill(), parsed.thinkingEnabled(), openTag);
     Decoding decoding = Decoding.decode(
         raw, parsed.stops(), parsed.maxTokens(), parsed.includeStopString());
+    boolean parseReasoning =
+        chat && options.reasoningDialect().parsesReasoning() && parsed.thinkingEnabled();
+    if (rendering != null && parseReasoning && "qwen3".equals(template.name())
+        && parsed.prefill().state() == Prefill.State.CLOSED) {
+      // vLLM's qwen3 parser: output without </think> is content (the R1 parser calls it reasoning)
+      parseReasoning = false;
+    }
+    if (rendering != null && options.serverProfile().isVllm() && parsed.stream() && parseReasoning
+        && decoding.stopReason() != null && !parsed.includeStopString()
+        && !decoding.text().contains("</think>")) {
+      // detokenizer.py holds back max(len(stop)) - 1 characters while a stop string may be
+      // pending; when the stop ends the reasoning, the parser drops that tail.
+      decoding = decoding.dropTail(holdBack(parsed.stops()));
+    }
     Generation generation = new Generation(
         chat, chat ? VllmWire.chatId() : VllmWire.completionId(), VllmWire.nowSeconds(), model,
-        decoding, options.reasoningDialect(),
-        chat && options.reasoningDialect().parsesReasoning() && parsed.thinkingEnabled(),
-        parsed.promptTokens(), options.tokensPerChunk());
+        decoding, options.reasoningDialect(), parseReasoning, parsed.promptTokens(),
+        options.tokensPerChunk(), rendering != null);
     serve(request, script, generation, parsed);
+  }
+
+  static int holdBack(List<String> stops) {
+    int longest = 0;
+    for (String stop : stops) {
+      longest = Math.max(longest, stop.length());
+    }
+    return Math.max(0, longest - 1);
+  }
+
+  private boolean servesTokenize() {
+    return options.serverProfile() != null && options.serverProfile().isVllm();
+  }
+
+  /** vLLM's {@code POST /tokenize} (serving_tokenization.py), chat or prompt form. */
+  private void tokenize(HttpServerResponse response, JsonObject body) {
+    if (!modelMatches(response, body)) {
+      return;
+    }
+    String prompt;
+    try {
+      if (body.containsKey("messages")) {
+        if (rendering == null) {
+          throw new IllegalArgumentException("As of transformers v4.44, default chat template is no"
+              + " longer allowed, so you must provide a chat template if the tokenizer does not"
+              + " define one.");
+        }
+        prompt = rendering.chat(body);
+      } else if (body.getValue("prompt") instanceof String p) {
+        prompt = tokenizer.withSpecialTokens(p, PromptRendering.flag(body, "add_special_tokens",
+            true));
+      } else {
+        throw new IllegalArgumentException("Either `prompt` (a string) or `messages` is required");
+      }
+    } catch (IllegalArgumentException | ChatTemplateException e) {
+      VllmWire.sendBadRequest(response, e.getMessage());
+      return;
+    }
+    List<Integer> ids = tokenizer.encode(prompt, false);
+    JsonObject out = new JsonObject()
+        .put("count", ids.size())
+        .put("max_model_len", MAX_MODEL_LEN)
+        .put("tokens", new JsonArray(new ArrayList<Object>(ids)));
+    if (Boolean.TRUE.equals(body.getValue("return_token_strs"))) {
+      JsonArray strs = new JsonArray();
+      ids.forEach(id -> strs.add(tokenizer.tokenText(id)));
+      out.put("token_strs", strs);
+    } else {
+      out.putNull("token_strs");
+    }
+    VllmWire.sendJson(response, out);
+  }
+
+  /** vLLM's {@code POST /detokenize}: {@code {model, tokens}} → {@code {prompt}}. */
+  private void detokenize(HttpServerResponse response, JsonObject body) {
+    if (!modelMatches(response, body)) {
+      return;
+    }
+    if (!(body.getValue("tokens") instanceof JsonArray tokens)) {
+      VllmWire.sendBadRequest(response, "tokens must be a list of integers");
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    try {
+      for (Object token : tokens) {
+        if (!(token instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+          throw new IllegalArgumentException("tokens must be a list of integers");
+        }
+        text.append(tokenizer.tokenText(n.longValue()));
+      }
+    } catch (IllegalArgumentException e) {
+      VllmWire.sendBadRequest(response, e.getMessage());
+      return;
+    }
+    VllmWire.sendJson(response, new JsonObject().put("prompt", text.toString()));
+  }
+
+  private boolean modelMatches(HttpServerResponse response, JsonObject body) {
+    Object model = body.getValue("model");
+    if (model != null && !options.modelName().equals(model)) {
+      VllmWire.sendError(response, 404, "NotFoundError",
+          "The model `" + model + "` does not exist.");
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -259,7 +418,14 @@ public final class EmulatedModelServer {
   private record ParsedRequest(
       String userText, Prefill prefill, boolean thinkingEnabled, boolean stream,
       boolean includeUsage, List<String> stops, Integer maxTokens, boolean includeStopString,
-      boolean greedy, Long requestSeed, int promptTokens) {}
+      boolean greedy, Long requestSeed, int promptTokens, String rawPrompt) {
+
+    /** What the model takes from the rendered prompt; the template decides thinking on/off. */
+    ParsedRequest seeing(String user, Prefill seenPrefill, int tokens) {
+      return new ParsedRequest(user, seenPrefill, true, stream, includeUsage, stops, maxTokens,
+          includeStopString, greedy, requestSeed, tokens, rawPrompt);
+    }
+  }
 
   private ParsedRequest parseChat(JsonObject body) {
     Object messagesValue = body.getValue("messages");
@@ -299,7 +465,7 @@ public final class EmulatedModelServer {
       maxTokens = maxTokens(body, "max_tokens");
     }
     return common(body, user == null ? "" : user, prefill, thinkingEnabled, maxTokens,
-        promptTokens + 2);
+        promptTokens + 2, null);
   }
 
   private ParsedRequest parseCompletion(JsonObject body) {
@@ -317,12 +483,12 @@ public final class EmulatedModelServer {
         ? Prefill.NONE
         : Prefill.of(template.assistantText());
     return common(body, template.userText(), prefill, true, maxTokens(body, "max_tokens"),
-        Decoding.countWords(prompt));
+        Decoding.countWords(prompt), prompt);
   }
 
   private static ParsedRequest common(
       JsonObject body, String user, Prefill prefill, boolean thinkingEnabled, Integer maxTokens,
-      int promptTokens) {
+      int promptTokens, String rawPrompt) {
     Object n = body.getValue("n");
     if (n != null && !(n instanceof Number num && num.intValue() == 1)) {
       throw new IllegalArgumentException("n must be 1 (the emulator generates one choice)");
@@ -346,7 +512,7 @@ public final class EmulatedModelServer {
     Long requestSeed = seed == null ? null : ((Number) seed).longValue();
     return new ParsedRequest(user, prefill, thinkingEnabled, stream, includeUsage, stops,
         maxTokens, bool(body, "include_stop_str_in_output", false), greedy, requestSeed,
-        promptTokens);
+        promptTokens, rawPrompt);
   }
 
   private static Integer maxTokens(JsonObject body, String field) {

@@ -15,10 +15,20 @@ import java.util.NoSuchElementException;
  * @param parseReasoning true when the emulated server runs a DeepSeek-R1-style reasoning parser:
  *     generated text is reasoning until {@code </think>} (so a prompt that closed the thought
  *     gets its whole answer reported as reasoning, as vLLM does)
+ * @param nullReasoningOnContent true for the vLLM releases that send both fields: their content
+ *     chunks carry {@code "reasoning_content": null} (and {@code "reasoning": null})
  */
 record Generation(
     boolean chat, String id, long created, String model, Decoding decoding,
-    EmulatedDialect dialect, boolean parseReasoning, int promptTokens, int tokensPerChunk) {
+    EmulatedDialect dialect, boolean parseReasoning, int promptTokens, int tokensPerChunk,
+    boolean nullReasoningOnContent) {
+
+  Generation(
+      boolean chat, String id, long created, String model, Decoding decoding,
+      EmulatedDialect dialect, boolean parseReasoning, int promptTokens, int tokensPerChunk) {
+    this(chat, id, created, model, decoding, dialect, parseReasoning, promptTokens, tokensPerChunk,
+        false);
+  }
 
   private static final String END_TAG = "</think>";
 
@@ -169,6 +179,10 @@ record Generation(
       }
     }
     if (!part.content().isEmpty()) {
+      if (nullReasoningOnContent && part.reasoning().isEmpty()
+          && dialect == EmulatedDialect.BOTH) {
+        delta.putNull("reasoning_content").putNull("reasoning");
+      }
       delta.put("content", part.content());
     }
     return delta;

@@ -1,5 +1,6 @@
 package dev.thinkgate.emulator;
 
+import dev.thinkgate.reasoning.jinja.JinjaChatTemplates;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 import java.util.function.Function;
@@ -15,6 +16,11 @@ import java.util.function.Function;
  * @param tokensPerChunk tokens per streamed chunk
  * @param scriptOverride given the request body, the script to play, or null for the default
  *     behaviour; null = no override
+ * @param serverProfile the real server imitated where servers differ; null = the emulator's
+ *     original template-less behaviour (every request accepted)
+ * @param template the published chat template the model's prompts are rendered with
+ *     ({@code deepseek-r1}, {@code qwen3}, {@code qwq}); null = no template (prompts are not
+ *     rendered); needs a server profile
  */
 public record ModelEmulatorOptions(
     EmulatedDialect reasoningDialect,
@@ -23,7 +29,9 @@ public record ModelEmulatorOptions(
     String modelName,
     long firstTokenDelayMs,
     int tokensPerChunk,
-    Function<JsonObject, Script> scriptOverride) {
+    Function<JsonObject, Script> scriptOverride,
+    ServerProfile serverProfile,
+    String template) {
 
   public static final String DEFAULT_MODEL = "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B";
 
@@ -41,6 +49,13 @@ public record ModelEmulatorOptions(
     }
     if (tokensPerChunk < 1) {
       throw new IllegalArgumentException("tokensPerChunk must be >= 1, was " + tokensPerChunk);
+    }
+    if (template != null && !JinjaChatTemplates.NAMES.contains(template)) {
+      throw new IllegalArgumentException("template '" + template + "' is not one of "
+          + String.join(", ", JinjaChatTemplates.NAMES));
+    }
+    if (template != null && serverProfile == null) {
+      throw new IllegalArgumentException("template needs a serverProfile");
     }
   }
 
@@ -61,7 +76,14 @@ public record ModelEmulatorOptions(
         .modelName(modelName)
         .firstTokenDelayMs(firstTokenDelayMs)
         .tokensPerChunk(tokensPerChunk)
-        .scriptOverride(scriptOverride);
+        .scriptOverride(scriptOverride)
+        .serverProfile(serverProfile)
+        .template(template);
+  }
+
+  /** True when the emulator imitates a real server's template rendering and quirks. */
+  public boolean renders() {
+    return template != null;
   }
 
   public ModelEmulatorOptions withReasoningDialect(EmulatedDialect value) {
@@ -101,8 +123,20 @@ public record ModelEmulatorOptions(
     private long firstTokenDelayMs;
     private int tokensPerChunk = 1;
     private Function<JsonObject, Script> scriptOverride;
+    private ServerProfile serverProfile;
+    private String template;
 
     private Builder() {}
+
+    public Builder serverProfile(ServerProfile value) {
+      serverProfile = value;
+      return this;
+    }
+
+    public Builder template(String value) {
+      template = value;
+      return this;
+    }
 
     public Builder reasoningDialect(EmulatedDialect value) {
       reasoningDialect = value;
@@ -142,7 +176,7 @@ public record ModelEmulatorOptions(
     public ModelEmulatorOptions build() {
       return new ModelEmulatorOptions(
           reasoningDialect, tokensPerSecond, seed, modelName, firstTokenDelayMs, tokensPerChunk,
-          scriptOverride);
+          scriptOverride, serverProfile, template);
     }
   }
 }
