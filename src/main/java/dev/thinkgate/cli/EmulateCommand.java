@@ -70,20 +70,7 @@ public final class EmulateCommand implements Runnable {
     public Integer call() throws InterruptedException {
       ModelEmulatorOptions options;
       try {
-        ServerProfile profile = server == null ? null : ServerProfile.fromWire(server);
-        if (template != null && profile == null) {
-          throw new IllegalArgumentException("--template needs --server");
-        }
-        EmulatedDialect fields = dialect != null ? EmulatedDialect.fromWire(dialect)
-            : profile != null ? profile.defaultDialect() : EmulatedDialect.REASONING_CONTENT;
-        options = ModelEmulatorOptions.builder()
-            .reasoningDialect(fields)
-            .tokensPerSecond(tokensPerSecond)
-            .seed(seed)
-            .modelName(model)
-            .serverProfile(profile)
-            .template(template)
-            .build();
+        options = options();
       } catch (IllegalArgumentException e) {
         System.err.println("thinkgate emulate model: " + e.getMessage());
         return 2;
@@ -93,6 +80,24 @@ public final class EmulateCommand implements Runnable {
         return server.start(host, port).map(p -> new Running(p, server::close));
       }, "emulated model " + model
           + (server == null ? "" : " (" + server + (template == null ? "" : ", " + template) + ")"));
+    }
+
+    /** The emulator's options from the flags; IllegalArgumentException names the bad flag. */
+    ModelEmulatorOptions options() {
+      ServerProfile profile = server == null ? null : ServerProfile.fromWire(server);
+      if (template != null && profile == null) {
+        throw new IllegalArgumentException("--template needs --server");
+      }
+      EmulatedDialect fields = dialect != null ? EmulatedDialect.fromWire(dialect)
+          : profile != null ? profile.defaultDialect() : EmulatedDialect.REASONING_CONTENT;
+      return ModelEmulatorOptions.builder()
+          .reasoningDialect(fields)
+          .tokensPerSecond(tokensPerSecond)
+          .seed(seed)
+          .modelName(model)
+          .serverProfile(profile)
+          .template(template)
+          .build();
     }
   }
 
