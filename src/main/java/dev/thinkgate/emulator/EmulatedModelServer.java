@@ -242,8 +242,9 @@ public final class EmulatedModelServer {
     boolean parseReasoning =
         chat && options.reasoningDialect().parsesReasoning() && parsed.thinkingEnabled();
     if (rendering != null && parseReasoning && "qwen3".equals(template.name())
-        && parsed.prefill().state() == Prefill.State.CLOSED) {
-      // vLLM's qwen3 parser: output without </think> is content (the R1 parser calls it reasoning)
+        && parsed.prefill().state() != Prefill.State.NONE) {
+      // vLLM's qwen3 parser (qwen3_reasoning_parser.py) needs <think> and </think> in the output;
+      // when the prompt opened or closed the thought, the output has no <think>: all content.
       parseReasoning = false;
     }
     if (rendering != null && options.serverProfile().isVllm() && parsed.stream() && parseReasoning

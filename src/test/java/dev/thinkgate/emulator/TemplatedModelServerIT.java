@@ -105,6 +105,24 @@ class TemplatedModelServerIT {
   }
 
   @Test
+  void vllmQwen3ParserReportsAPromptOpenedThoughtAsContent() {
+    // qwen3_reasoning_parser.py: reasoning only when the output holds <think> and </think>
+    try (Running r = start("vllm-0.11", "qwen3")) {
+      JsonObject message = r.client().post(CHAT, prefill("How do I boil an egg?",
+              "<think>\nOkay, first the water."))
+          .json().getJsonArray("choices").getJsonObject(0).getJsonObject("message");
+      assertThat(message.getString("reasoning_content")).isNull();
+      assertThat(message.getString("content")).contains("</think>");
+    }
+    try (Running r = start("vllm-0.11", "qwen3")) {
+      JsonObject message = r.client().post(CHAT, plain("How do I boil an egg?"))
+          .json().getJsonArray("choices").getJsonObject(0).getJsonObject("message");
+      assertThat(message.getString("reasoning_content")).isNotBlank();
+      assertThat(message.getString("content")).doesNotContain("</think>");
+    }
+  }
+
+  @Test
   void vllmBothFlagsIsA400() {
     try (Running r = start("vllm-0.16", "qwen3")) {
       Reply reply = r.client().post(CHAT, prefill("Hi", "x").put("add_generation_prompt", true));
