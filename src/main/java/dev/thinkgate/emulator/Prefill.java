@@ -40,6 +40,13 @@ public record Prefill(State state, String thought) {
       return NONE;
     }
     String text = assistantText.stripLeading();
+    int lastClose = text.lastIndexOf("</think>");
+    int reopened = text.lastIndexOf("<think>");
+    if (lastClose >= 0 && reopened > lastClose) {
+      // a new thought after a closed one (Qwen3's template wraps a prefill after an empty
+      // thought): the model continues the latest thought
+      text = text.substring(reopened);
+    }
     boolean opened = text.startsWith("<think>");
     if (opened) {
       text = text.substring("<think>".length());
