@@ -146,6 +146,16 @@ class JinjaChatTemplatesTest {
   }
 
   @Test
+  void kwargsAreExactlyTheTemplatesOwnVariables() {
+    assertThat(templates.kwargs("deepseek-r1")).isEmpty();
+    assertThat(templates.kwargs("qwq")).isEmpty();
+    assertThat(templates.kwargs("qwen3")).containsExactly("enable_thinking");
+    assertThat(JinjaChatTemplate.findKwargs(
+        "{% set x = 1 %}{{ x + y }}{% if reasoning_effort == 'low' %}{% endif %}"))
+        .containsExactlyInAnyOrder("y", "reasoning_effort");
+  }
+
+  @Test
   void unknownTemplateNamesTheAllowedOnes() {
     assertThatThrownBy(() -> templates.get("llama"))
         .hasMessage("chat template 'llama' is not one of deepseek-r1, qwen3, qwq");
