@@ -166,6 +166,28 @@ public final class JinjaChatTemplate {
     return continueFinalMessage ? continueFinal(rendered, messages) : rendered;
   }
 
+  /**
+   * Whether a prefill sent as the final assistant message with {@code continue_final_message}
+   * reaches the model exactly as if it were appended to the generation prompt, i.e. the chat
+   * path's prompt equals {@code render(messages, true, false, kwargs) + prefill}. False when the
+   * template refuses it (R1, QwQ: text before {@code </think>} is dropped), re-wraps it (Qwen3:
+   * an open thought after {@code <think>\n\n</think>\n\n}) or renders the turn without the
+   * generation prompt's own text (R1's {@code <think>\n}).
+   *
+   * @param messages the conversation without the prefill
+   */
+  public boolean keepsPrefill(
+      List<? extends Map<String, ?>> messages, String prefill, Map<String, ?> kwargs) {
+    List<Map<String, ?>> withPrefill = new ArrayList<>(messages);
+    withPrefill.add(Map.of("role", "assistant", "content", prefill));
+    try {
+      String continued = render(withPrefill, false, true, kwargs);
+      return continued.equals(render(messages, true, false, kwargs) + prefill);
+    } catch (ChatTemplateException e) {
+      return false;
+    }
+  }
+
   /** transformers' cut after the final message's content (chat_template_utils.py). */
   static String continueFinal(String rendered, List<? extends Map<String, ?>> messages) {
     if (messages.isEmpty()) {

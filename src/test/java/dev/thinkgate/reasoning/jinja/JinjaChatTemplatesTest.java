@@ -156,6 +156,23 @@ class JinjaChatTemplatesTest {
   }
 
   @Test
+  void keepsPrefillOnlyWhereTheChatPathEqualsGenerationPromptPlusPrefill() {
+    List<Map<String, Object>> chat = List.of(msg("user", "Hi"));
+    JinjaChatTemplate r1 = templates.get("deepseek-r1");
+    JinjaChatTemplate qwen3 = templates.get("qwen3");
+    JinjaChatTemplate qwq = templates.get("qwq");
+    // R1: closed prefills refused; an open one loses the generation prompt's <think>\n
+    assertThat(r1.keepsPrefill(chat, ZERO_THINK, null)).isFalse();
+    assertThat(r1.keepsPrefill(chat, "abc Wait", null)).isFalse();
+    // Qwen3 (thinking mode: generation prompt without <think>): closed ones with <think> survive
+    assertThat(qwen3.keepsPrefill(chat, "<think>\n" + LESS_THINK, null)).isTrue();
+    assertThat(qwen3.keepsPrefill(chat, "<think>\n\n</think>\n\n", null)).isTrue();
+    assertThat(qwen3.keepsPrefill(chat, "<think>\nabc Wait", null)).isFalse();
+    assertThat(qwen3.keepsPrefill(chat, "<think>\nabc</think>\n\n", null)).isFalse();
+    assertThat(qwq.keepsPrefill(chat, LESS_THINK, null)).isFalse();
+  }
+
+  @Test
   void unknownTemplateNamesTheAllowedOnes() {
     assertThatThrownBy(() -> templates.get("llama"))
         .hasMessage("chat template 'llama' is not one of deepseek-r1, qwen3, qwq");
