@@ -184,8 +184,9 @@ public final class ConfigLoader {
     long firstByte = n.longInteger("first_byte_ms", d.firstByteMs(), 1, Long.MAX_VALUE);
     long idle = n.longInteger("idle_ms", d.idleMs(), 1, Long.MAX_VALUE);
     long total = n.longInteger("total_ms", d.totalMs(), 1, Long.MAX_VALUE);
+    long poolAcquire = n.longInteger("pool_acquire_ms", d.poolAcquireMs(), 1, Long.MAX_VALUE);
     n.finish();
-    return new Timeouts(connect, firstByte, idle, total);
+    return new Timeouts(connect, firstByte, idle, total, poolAcquire);
   }
 
   private static Map<String, GuardConfig> guards(ConfigNode root) {

@@ -127,6 +127,7 @@ public final class ConfigRenderer {
       t.put("first_byte_ms", r.timeouts().firstByteMs());
       t.put("idle_ms", r.timeouts().idleMs());
       t.put("total_ms", r.timeouts().totalMs());
+      t.put("pool_acquire_ms", r.timeouts().poolAcquireMs());
       route.put("health_path", r.healthPath());
     }
 

@@ -80,8 +80,19 @@ public record GatewayConfig(
 
   public enum UpstreamDialect { VLLM, SGLANG, COMPLETIONS }
 
-  public record Timeouts(long connectMs, long firstByteMs, long idleMs, long totalMs) {
-    public static final Timeouts DEFAULT = new Timeouts(5_000, 120_000, 60_000, 900_000);
+  /**
+   * @param poolAcquireMs longest a call waits for a free pooled connection when every one the
+   *     gateway may open to the upstream is busy
+   */
+  public record Timeouts(long connectMs, long firstByteMs, long idleMs, long totalMs,
+      long poolAcquireMs) {
+    public static final long DEFAULT_POOL_ACQUIRE_MS = 30_000;
+    public static final Timeouts DEFAULT =
+        new Timeouts(5_000, 120_000, 60_000, 900_000, DEFAULT_POOL_ACQUIRE_MS);
+
+    public Timeouts(long connectMs, long firstByteMs, long idleMs, long totalMs) {
+      this(connectMs, firstByteMs, idleMs, totalMs, DEFAULT_POOL_ACQUIRE_MS);
+    }
   }
 
   /**

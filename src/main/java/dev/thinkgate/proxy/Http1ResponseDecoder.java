@@ -42,6 +42,7 @@ final class Http1ResponseDecoder {
   private long contentLength = -1;
   private boolean connectionClose;
   private boolean connectionKeepAlive;
+  private boolean transferEncoding;
   private long remaining;
 
   /**
@@ -59,7 +60,8 @@ final class Http1ResponseDecoder {
 
   /** The connection may carry another request after this response (known once it is done). */
   boolean reusable() {
-    return state == State.DONE && !connectionClose && (http11 || connectionKeepAlive);
+    return state == State.DONE && !connectionClose && (http11 || connectionKeepAlive)
+        && !(transferEncoding && !http11);
   }
 
   /**
@@ -190,6 +192,8 @@ final class Http1ResponseDecoder {
         }
         if (len == 0) {
           finish();
+        } else {
+          fieldLine(len, "trailer"); // checked as a field line; its value is not used
         }
       }
       default -> throw new IllegalStateException(state.name());
@@ -199,7 +203,10 @@ final class Http1ResponseDecoder {
   private void statusLine(int len) {
     String text = new String(line, 0, len, StandardCharsets.ISO_8859_1);
     // HTTP-version SP status-code [SP reason-phrase]
-    if (!text.startsWith("HTTP/1.") || text.length() < 12 || text.charAt(8) != ' ') {
+    // HTTP-version is "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3); a higher 1.x minor is read as 1.1
+    // (RFC 9110 §2.5), anything else is refused
+    if (!text.startsWith("HTTP/1.") || text.length() < 12 || text.charAt(8) != ' '
+        || text.charAt(7) < '0' || text.charAt(7) > '9') {
       throw fail("not an HTTP/1.x status line");
     }
     http11 = text.charAt(7) != '0';
@@ -215,20 +222,65 @@ final class Http1ResponseDecoder {
     contentLength = -1;
     connectionClose = false;
     connectionKeepAlive = false;
+    transferEncoding = false;
+  }
+
+  /**
+   * Checks one field line (RFC 9112 §5, RFC 9110 §5.5): a token name, a colon, a value of visible
+   * characters, spaces, tabs and obs-text, with only spaces and tabs trimmed around it.
+   *
+   * @return the index of the colon
+   */
+  private int fieldLine(int len, String what) {
+    int colon = indexOf(line, 0, len, (byte) ':');
+    if (colon <= 0) {
+      throw fail("malformed " + what + " line");
+    }
+    for (int i = 0; i < colon; i++) {
+      byte b = line[i];
+      if (b == ' ' || b == '\t') {
+        // RFC 9112 §5.1: such a field is rejected, not guessed at (a framing header read one way
+        // here and another way elsewhere is how responses get smuggled)
+        throw fail("whitespace in " + what + " name '"
+            + new String(line, 0, colon, StandardCharsets.ISO_8859_1).strip() + "'");
+      }
+      if (!isTchar(b)) {
+        throw fail("invalid character 0x" + Integer.toHexString(b & 0xff) + " in " + what
+            + " name");
+      }
+    }
+    for (int i = colon + 1; i < len; i++) {
+      int b = line[i] & 0xff;
+      if (b < 0x20 && b != '\t' || b == 0x7f) {
+        throw fail("control character 0x" + Integer.toHexString(b) + " in " + what + " value");
+      }
+    }
+    return colon;
+  }
+
+  /** tchar of RFC 9110 §5.6.2. */
+  private static boolean isTchar(byte b) {
+    return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+        || b > 0 && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
+  }
+
+  /** The value after the colon without its surrounding spaces and tabs (and nothing else). */
+  private String fieldValue(int colon, int len) {
+    int from = colon + 1;
+    int to = len;
+    while (from < to && (line[from] == ' ' || line[from] == '\t')) {
+      from++;
+    }
+    while (to > from && (line[to - 1] == ' ' || line[to - 1] == '\t')) {
+      to--;
+    }
+    return new String(line, from, to - from, StandardCharsets.ISO_8859_1);
   }
 
   private void header(int len) {
-    int colon = indexOf(line, 0, len, (byte) ':');
-    if (colon <= 0) {
-      throw fail("malformed header line");
-    }
+    int colon = fieldLine(len, "header");
     String name = new String(line, 0, colon, StandardCharsets.ISO_8859_1);
-    if (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0) {
-      // RFC 9112 §5.1: such a field is rejected, not guessed at (a framing header read one way
-      // here and another way elsewhere is how responses get smuggled)
-      throw fail("whitespace in header name '" + name.strip() + "'");
-    }
-    String value = new String(line, colon + 1, len - colon - 1, StandardCharsets.ISO_8859_1).trim();
+    String value = fieldValue(colon, len);
     if (name.equalsIgnoreCase("transfer-encoding")) {
       // Only plain "chunked" is accepted: any other coding (gzip, ...) would need decoding that
       // the gateway never asks for, and passing it on encoded would corrupt the event stream.
@@ -236,6 +288,7 @@ final class Http1ResponseDecoder {
         throw fail("unsupported transfer-encoding '" + value + "'");
       }
       chunked = true;
+      transferEncoding = true;
     } else if (name.equalsIgnoreCase("content-length")) {
       long parsed;
       if (value.isEmpty() || !value.chars().allMatch(c -> c >= '0' && c <= '9')) {
@@ -262,6 +315,16 @@ final class Http1ResponseDecoder {
       state = State.STATUS_LINE; // an interim response; the final one follows
       return;
     }
+    if (chunked && contentLength >= 0) {
+      // RFC 9112 §6.3 lets a recipient let Transfer-Encoding win, but a proxy that does so while
+      // another hop reads Content-Length is how responses get smuggled (§11.2): refuse, and close
+      throw fail("both transfer-encoding and content-length");
+    }
+    if (transferEncoding && !http11) {
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing; decode it,
+      // then close the connection
+      connectionClose = true;
+    }
     boolean bodyless = headRequest || status == 204 || status == 304;
     if (!bodyless && !chunked && contentLength < 0) {
       connectionClose = true; // the body ends with the connection, so onHead must not say keep-alive
@@ -287,16 +350,18 @@ final class Http1ResponseDecoder {
   private long chunkSize(int len) {
     long size = 0;
     int digits = 0;
+    int significant = 0; // leading zeros are padding (1*HEXDIG), not magnitude
     for (int i = 0; i < len; i++) {
       int c = line[i];
-      int d = Character.digit(c, 16);
+      int d = c < 0x80 ? Character.digit(c, 16) : -1;
       if (d < 0) {
         if (digits > 0 && (c == ';' || c == ' ' || c == '\t')) {
           break; // chunk extensions are ignored
         }
         throw fail("bad chunk size");
       }
-      if (++digits > 15) {
+      digits++;
+      if ((significant > 0 || d != 0) && ++significant > 15) {
         throw fail("chunk size too large");
       }
       size = size * 16 + d;

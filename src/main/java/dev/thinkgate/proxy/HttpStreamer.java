@@ -126,6 +126,8 @@ final class HttpStreamer implements UpstreamStreamer {
     CallState state = CallState.CONNECTING;
     Buffer payload;
     UpstreamConnection connection;
+    UpstreamPool pool;
+    Future<UpstreamConnection> pendingAcquire;
     boolean retried;
     int status;
     Buffer errorBody;
@@ -163,7 +165,11 @@ final class HttpStreamer implements UpstreamStreamer {
 
     /** Sends the request on a pooled connection ({@code fresh}: a new one, for the one retry). */
     private void send(boolean fresh) {
-      route.pools().current().acquire(fresh).onComplete(ar -> {
+      pool = route.pools().current();
+      Future<UpstreamConnection> acquired = pool.acquire(fresh, timeouts.poolAcquireMs());
+      pendingAcquire = acquired;
+      acquired.onComplete(ar -> {
+        pendingAcquire = null;
         if (state == CallState.DONE) {
           if (ar.succeeded()) {
             ar.result().giveBack();
@@ -174,7 +180,10 @@ final class HttpStreamer implements UpstreamStreamer {
           fail(ar.cause() instanceof UpstreamPool.PoolExhausted
               ? OpenAiException.upstream("The gateway has too many calls waiting for the upstream"
                   + " model server (" + route.label() + ")")
-              : connectFailure(ar.cause()));
+              : ar.cause() instanceof UpstreamPool.AcquireTimeout
+                  ? OpenAiException.timeout("No connection to the upstream model server came free"
+                      + " within " + timeouts.poolAcquireMs() + " ms")
+                  : connectFailure(ar.cause()));
           return;
         }
         connection = ar.result();
@@ -200,6 +209,7 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       if (failure.retryable() && !retried) {
         retried = true; // the server closed an idle connection as we used it: once more, on a new one
+        route.pools().retried();
         state = CallState.CONNECTING;
         send(true);
       } else if (state == CallState.STREAMING) {
@@ -399,6 +409,9 @@ final class HttpStreamer implements UpstreamStreamer {
       if (!end()) {
         return;
       }
+      if (connection != null) {
+        connection.drain(this); // the response's framing may still be open; bounded, then closed
+      }
       int tokens = usage != null && usage.getInteger("completion_tokens") != null
           ? usage.getInteger("completion_tokens")
           : TokenCount.words(thinking) + TokenCount.words(answer);
@@ -433,6 +446,10 @@ final class HttpStreamer implements UpstreamStreamer {
       }
       if (connection != null) {
         flow.detach(connection);
+      }
+      if (pendingAcquire != null && pool != null) {
+        pool.cancel(pendingAcquire); // leave the pool's line: nobody will use that connection
+        pendingAcquire = null;
       }
       if (current == this) {
         current = null;

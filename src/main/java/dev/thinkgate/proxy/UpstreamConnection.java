@@ -27,9 +27,11 @@ final class UpstreamConnection implements FlowControl.Source {
 
   /**
    * The connection broke or sent a malformed response before the exchange ended.
-   * {@link #retryable()} is true when a reused connection ended before any response byte: the
-   * server most likely closed it as idle just as the request went out, so the request can be sent
-   * again on a new connection.
+   * {@link #retryable()} is true only when resending cannot duplicate a generation: a reused
+   * connection, idle long enough before this request that the server's keep-alive timer may have
+   * fired, closed with no response byte within a few milliseconds of the write, i.e. the server's
+   * close crossed our request on the wire. A later close may come from a server that read the
+   * request and started generating, and is final.
    */
   static final class ConnectionFailure extends RuntimeException {
     private final boolean retryable;
@@ -59,6 +61,11 @@ final class UpstreamConnection implements FlowControl.Source {
   private boolean responseStarted;
   private boolean paused;
   private long idleSinceNanos;
+  private long idleBeforeSendNanos;
+  private long sentNanos;
+  private long drainTimer = -1;
+  private boolean draining;
+  private boolean reading;
   private byte[] scratch;
 
   UpstreamConnection(NetSocket socket, UpstreamPool pool, LongSupplier nanoClock) {
@@ -78,6 +85,8 @@ final class UpstreamConnection implements FlowControl.Source {
     }
     state = State.ACTIVE;
     this.exchange = exchange;
+    sentNanos = nanoClock.getAsLong();
+    idleBeforeSendNanos = sentNanos - idleSinceNanos;
     exchangesStarted++;
     responseStarted = false;
     decoder = new Http1ResponseDecoder(decoded, false);
@@ -93,6 +102,35 @@ final class UpstreamConnection implements FlowControl.Source {
     if (this.exchange == exchange && exchange != null) {
       this.exchange = null;
       close();
+    }
+  }
+
+  /**
+   * The caller has all it wanted from {@code exchange} (a stream's {@code [DONE]}) while the
+   * response's framing is still open: the connection reads on, unpaused, and goes back to the
+   * pool if the response ends within the pool's drain time; otherwise it is closed, so a server
+   * that never sends the terminating chunk cannot hold connections for ever.
+   */
+  void drain(Exchange exchange) {
+    if (this.exchange != exchange || exchange == null || state != State.ACTIVE) {
+      return;
+    }
+    this.exchange = null;
+    draining = true;
+    resume();
+    if (!reading) {
+      armDrain();
+    } // else the read's end arms it, if the rest of the read did not end the response (usual case)
+  }
+
+  private void armDrain() {
+    if (draining && state == State.ACTIVE && drainTimer < 0) {
+      drainTimer = pool.timer(pool.lifecycle().drainMs(), () -> {
+        drainTimer = -1;
+        if (state == State.ACTIVE && draining) {
+          close();
+        }
+      });
     }
   }
 
@@ -132,6 +170,7 @@ final class UpstreamConnection implements FlowControl.Source {
       return;
     }
     state = State.CLOSED;
+    cancelDrain();
     pool.removed(this);
     socket.close();
     Exchange ex = exchange;
@@ -142,9 +181,21 @@ final class UpstreamConnection implements FlowControl.Source {
   }
 
   private ConnectionFailure lost() {
+    UpstreamPool.Lifecycle rules = pool.lifecycle();
+    boolean retryable = !responseStarted && exchangesStarted > 1
+        && idleBeforeSendNanos >= rules.retryMinIdleNanos()
+        && nanoClock.getAsLong() - sentNanos <= rules.retryCloseWindowNanos();
     return new ConnectionFailure(responseStarted
         ? "the upstream connection closed mid-response"
-        : "the upstream connection closed before a response", !responseStarted && exchangesStarted > 1);
+        : "the upstream connection closed before a response", retryable);
+  }
+
+  private void cancelDrain() {
+    draining = false;
+    if (drainTimer >= 0) {
+      pool.cancelTimer(drainTimer);
+      drainTimer = -1;
+    }
   }
 
   private void onRead(Buffer buffer) {
@@ -165,6 +216,7 @@ final class UpstreamConnection implements FlowControl.Source {
       bytes = scratch;
     }
     Exchange reader = exchange;
+    reading = true;
     try {
       int used;
       try {
@@ -178,6 +230,8 @@ final class UpstreamConnection implements FlowControl.Source {
         endExchange(used == length && decoder.reusable());
       }
     } finally {
+      reading = false;
+      armDrain();
       if (reader != null) {
         reader.onReadEnd();
       }
@@ -188,6 +242,7 @@ final class UpstreamConnection implements FlowControl.Source {
   private void endExchange(boolean reusable) {
     Exchange ex = exchange;
     exchange = null;
+    cancelDrain();
     if (reusable) {
       state = State.IDLE;
       idleSinceNanos = nanoClock.getAsLong();

@@ -1,5 +1,7 @@
 package dev.thinkgate.proxy;
 
+import dev.thinkgate.config.GatewayConfig.Timeouts;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
@@ -21,6 +23,10 @@ final class UpstreamPools {
   static final int MAX_WAITERS_PER_LOOP = 4096;
   static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(4);
 
+  private final Vertx vertx;
+  private final UpstreamPool.Lifecycle lifecycle;
+  private final Counter retries;
+
   private final NetClient client;
   private final UpstreamOrigin origin;
   private final int connectTimeoutMs;
@@ -31,6 +37,14 @@ final class UpstreamPools {
    *     over the loops) are registered, or null for none
    */
   UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry) {
+    this(vertx, origin, connectTimeoutMs, registry,
+        UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS));
+  }
+
+  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry,
+      UpstreamPool.Lifecycle lifecycle) {
+    this.vertx = vertx;
+    this.lifecycle = lifecycle;
     this.client = vertx.createNetClient(clientOptions(connectTimeoutMs));
     this.origin = origin;
     this.connectTimeoutMs = connectTimeoutMs;
@@ -45,6 +59,19 @@ final class UpstreamPools {
               p -> p.byLoop.values().stream().mapToInt(UpstreamPool::idleConnections).sum())
           .description("Connections to the upstream for streamed calls, idle in the pool")
           .tags("upstream", upstream, "state", "idle").register(registry);
+      retries = Counter.builder("thinkgate_upstream_retries")
+          .description("Requests sent once more on a new connection because a reused one was"
+              + " closed under them before the server could have read them")
+          .tags("upstream", upstream).register(registry);
+    } else {
+      retries = null;
+    }
+  }
+
+  /** Counts one resend of a request on a new connection. */
+  void retried() {
+    if (retries != null) {
+      retries.increment();
     }
   }
 
@@ -75,8 +102,8 @@ final class UpstreamPools {
     }
     Thread loop = Thread.currentThread();
     UpstreamPool pool = byLoop.get(loop);
-    return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> new UpstreamPool(client, origin,
-        connectTimeoutMs, MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, KEEP_ALIVE_NANOS,
+    return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> new UpstreamPool(vertx, client,
+        origin, connectTimeoutMs, MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, lifecycle,
         System::nanoTime));
   }
 

@@ -1,6 +1,7 @@
 package dev.thinkgate.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
@@ -80,7 +82,8 @@ class Http1ResponseDecoderProperties {
   Arbitrary<List<ChunkStyle>> chunkStyles() {
     return Combinators.combine(
             Arbitraries.of(true, false),
-            Arbitraries.integers().between(0, 3),
+            // zero padding beyond 15 digits too: padding is not magnitude (RFC 9112 §7.1)
+            Arbitraries.oneOf(Arbitraries.integers().between(0, 3), Arbitraries.integers().between(14, 24)),
             Arbitraries.of("", ";foo=bar", ";x", " ;q=\"a;b\"", "\t;e=1;f", ";" + "z".repeat(900)),
             Arbitraries.of("\r\n", "\r\n", "\n"))
         .as(ChunkStyle::new)
@@ -261,5 +264,57 @@ class Http1ResponseDecoderProperties {
     return "0".repeat(style.leadingZeros())
         + (style.upperHex() ? hex.toUpperCase(Locale.ROOT) : hex)
         + style.extension() + style.lineEnd();
+  }
+
+  @Provide
+  Arbitrary<Integer> forbiddenValueBytes() {
+    // CTL except HTAB, and DEL (RFC 9110 §5.5); SP and HTAB are the only whitespace trimmed
+    List<Integer> bytes = new java.util.ArrayList<>();
+    for (int b = 0; b < 0x20; b++) {
+      if (b != '\t' && b != '\n' && b != '\r') {
+        bytes.add(b);
+      }
+    }
+    bytes.add(0x7f);
+    return Arbitraries.of(bytes);
+  }
+
+  @Property(tries = 200)
+  void aControlCharacterAnywhereInAHeaderOrTrailerValueIsRefused(
+      @ForAll("forbiddenValueBytes") int ctl,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 8) int position,
+      @ForAll boolean inTrailer,
+      @ForAll("reads") List<Integer> reads) {
+    String value = "text/event-stream";
+    int at = Math.min(position, value.length());
+    String bad = value.substring(0, at) + (char) ctl + value.substring(at);
+    String response = inTrailer
+        ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: " + bad
+            + "\r\n\r\n"
+        : "HTTP/1.1 200 OK\r\nContent-Type: " + bad + "\r\nContent-Length: 2\r\n\r\nok";
+    Http1ResponseDecoder decoder = new Http1ResponseDecoder(new Recorder(), false);
+
+    assertThatThrownBy(() -> feedInReads(decoder, ascii(response), reads))
+        .isInstanceOf(Http1ResponseDecoder.Http1FormatException.class)
+        .hasMessageContaining("control character");
+    assertThat(decoder.reusable()).isFalse();
+  }
+
+  @Property(tries = 200)
+  void aHeaderNameWithAnyNonTokenByteIsRefused(
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 255) int b,
+      @ForAll("reads") List<Integer> reads) {
+    Assume.that(!isTchar(b) && b != ':' && b != '\n' && b != '\r');
+    String response = "HTTP/1.1 200 OK\r\nX-" + (char) b + "A: 1\r\nContent-Length: 2\r\n\r\nok";
+    Http1ResponseDecoder decoder = new Http1ResponseDecoder(new Recorder(), false);
+
+    assertThatThrownBy(() -> feedInReads(decoder, ascii(response), reads))
+        .isInstanceOf(Http1ResponseDecoder.Http1FormatException.class);
+    assertThat(decoder.reusable()).isFalse();
+  }
+
+  private static boolean isTchar(int b) {
+    return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+        || b > 0 && b < 128 && "!#$%&'*+-.^_`|~".indexOf(b) >= 0;
   }
 }

@@ -397,9 +397,25 @@ class Http1ResponseDecoderTest {
   }
 
   @Test
-  void transferEncodingChunkedWinsOverContentLength() {
-    // Given both framings, Content-Length first and wrong for the chunked body
+  void transferEncodingTogetherWithContentLengthIsRefused() {
+    // Given both framings (RFC 9112 §6.3 lets a client prefer Transfer-Encoding; a proxy that
+    // does so while another hop reads Content-Length is open to response smuggling, §11.2)
     String response = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: Chunked\r\n\r\n"
+        + "4\r\nwiki\r\n0\r\n\r\n";
+    Http1ResponseDecoder decoder = decoder();
+
+    // When / Then: an error, so the connection is closed, not reused
+    assertThatThrownBy(() -> feed(decoder, response))
+        .isInstanceOf(Http1FormatException.class)
+        .hasMessageContaining("both transfer-encoding and content-length");
+    assertThat(decoder.reusable()).isFalse();
+  }
+
+  @Test
+  void anHttp10ResponseWithTransferEncodingIsDecodedButNotReused() {
+    // Given an HTTP/1.0 response that says chunked and keep-alive (RFC 9112 §6.1: faulty framing,
+    // the recipient must close the connection after the message)
+    String response = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
         + "4\r\nwiki\r\n0\r\n\r\n";
     Http1ResponseDecoder decoder = decoder();
 
@@ -408,7 +424,52 @@ class Http1ResponseDecoderTest {
 
     // Then
     assertThat(consumed).isEqualTo(response.length());
-    assertThat(recorder.events).containsExactly("head 200 keepAlive=true", "body wiki", "end");
+    assertThat(recorder.events).containsExactly("head 200 keepAlive=false", "body wiki", "end");
+    assertThat(decoder.reusable()).isFalse();
+  }
+
+  @Test
+  void aHigherHttp1MinorVersionIsReadAsHttp11() {
+    // Given HTTP/1.2 (RFC 9110 §2.5: process as the highest minor version implemented)
+    String response = "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    Http1ResponseDecoder decoder = decoder();
+
+    // When
+    feed(decoder, response);
+
+    // Then
+    assertThat(recorder.events).containsExactly("head 200 keepAlive=true", "body ok", "end");
+    assertThat(decoder.reusable()).isTrue();
+  }
+
+  @Test
+  void aZeroPaddedChunkSizeIsAccepted() {
+    // Given chunk sizes padded with more than fifteen leading zeros (1*HEXDIG, RFC 9112 §7.1)
+    String response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "0000000000000000000004\r\nwiki\r\n00000000000000000000\r\n\r\n";
+    Http1ResponseDecoder decoder = decoder();
+
+    // When
+    int consumed = feed(decoder, response);
+
+    // Then
+    assertThat(consumed).isEqualTo(response.length());
+    assertThat(recorder.bodyText()).isEqualTo("wiki");
+    assertThat(decoder.reusable()).isTrue();
+  }
+
+  @Test
+  void trailerFieldsAreCheckedAsFieldLines() {
+    // Given a well-formed trailer section
+    String response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + "4\r\nwiki\r\n0\r\nX-Checksum: abc\r\nX-Empty:\r\n\r\n";
+    Http1ResponseDecoder decoder = decoder();
+
+    // When
+    int consumed = feed(decoder, response);
+
+    // Then
+    assertThat(consumed).isEqualTo(response.length());
     assertThat(decoder.reusable()).isTrue();
   }
 
@@ -654,7 +715,28 @@ class Http1ResponseDecoderTest {
         Arguments.of(chunked + "1" + "0".repeat(1100), "chunk size line too long"),
         Arguments.of(chunked + "0\r\nX-T: " + "t".repeat(Http1ResponseDecoder.MAX_HEAD_BYTES),
             "trailer line too long"),
-        Arguments.of(chunked + "0000000000000010\r\n", "chunk size too large"),
+        Arguments.of(chunked + "10000000000000000\r\n", "chunk size too large"),
+        Arguments.of(chunked + "000010000000000000000\r\n", "chunk size too large"),
+        // RFC 9112 §6.3 / §11.2: both framings at once
+        Arguments.of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n",
+            "both transfer-encoding and content-length"),
+        // only spaces and tabs are trimmed; other control characters are refused (RFC 9110 §5.5)
+        Arguments.of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\u000b\r\n\r\n",
+            "control character 0xb in header value"),
+        Arguments.of("HTTP/1.1 200 OK\r\nContent-Length: 2\u0000\r\n\r\nok",
+            "control character 0x0 in header value"),
+        Arguments.of("HTTP/1.1 200 OK\r\nX-A: a\u007fb\r\n\r\n", "control character 0x7f in header value"),
+        Arguments.of("HTTP/1.1 200 OK\r\n\u000bContent-Length: 2\r\n\r\nok",
+            "invalid character 0xb in header name"),
+        // header names are tokens (RFC 9110 §5.1)
+        Arguments.of("HTTP/1.1 200 OK\r\nX(y): 1\r\n\r\n", "invalid character 0x28 in header name"),
+        Arguments.of("HTTP/1.1 200 OK\r\nX\u00e9: 1\r\n\r\n", "invalid character 0xe9 in header name"),
+        // trailers are field lines too (RFC 9112 §7.1.2)
+        Arguments.of(chunked + "0\r\nnot a field\r\n\r\n", "malformed trailer line"),
+        Arguments.of(chunked + "0\r\nX T: 1\r\n\r\n", "whitespace in trailer name"),
+        Arguments.of(chunked + "0\r\nX-T: a\u0001\r\n\r\n", "control character 0x1 in trailer value"),
+        // HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3)
+        Arguments.of("HTTP/1.x 200 OK\r\n\r\n", "not an HTTP/1.x status line"),
         Arguments.of(chunked + "FFFFFFFFFFFFFFFF\r\n", "chunk size too large"),
         Arguments.of("HTTP/1.1 200 OK\r\n" + manyHeaders(Http1ResponseDecoder.MAX_HEAD_BYTES + 1024)
             + "\r\n", "response head too large"),

@@ -25,6 +25,10 @@ import org.junit.jupiter.api.Test;
  */
 class UpstreamPoolIT {
   private static final String OK = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+  /** The default rules, with a short acquire timeout, drain time and sweep period for tests. */
+  private static final UpstreamPool.Lifecycle LIFECYCLE = new UpstreamPool.Lifecycle(
+      UpstreamPools.KEEP_ALIVE_NANOS, 300, 200, 50, TimeUnit.SECONDS.toNanos(2),
+      TimeUnit.MILLISECONDS.toNanos(5));
 
   private final Vertx vertx = Vertx.vertx();
   private final Context loop = vertx.getOrCreateContext();
@@ -106,7 +110,9 @@ class UpstreamPoolIT {
     UpstreamPool pool = pool(4, 4);
     exchange(pool);
 
-    // When the next exchange goes out on the kept connection
+    // When the next exchange goes out on the kept connection after 3 s idle (the clock is the
+    // pool's), and the close crosses it at once
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
     Result second = exchange(pool);
 
     // Then it fails as retryable, since no byte of a response came back
@@ -232,8 +238,8 @@ class UpstreamPoolIT {
 
   private UpstreamPool pool(int maxConnections, int maxWaiters) throws Exception {
     UpstreamOrigin origin = UpstreamOrigin.parse(upstream.url() + "/prefix");
-    return new UpstreamPool(netClient, origin, 2_000, maxConnections, maxWaiters,
-        UpstreamPools.KEEP_ALIVE_NANOS, nanos::get);
+    return new UpstreamPool(vertx, netClient, origin, 2_000, maxConnections, maxWaiters,
+        LIFECYCLE, nanos::get);
   }
 
   /** The request as the gateway writes it, through the route's own request builder. */
