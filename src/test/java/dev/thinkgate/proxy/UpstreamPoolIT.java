@@ -236,6 +236,183 @@ class UpstreamPoolIT {
     assertThat(onLoop(() -> Future.succeededFuture(pool.idleConnections()))).isZero();
   }
 
+  @Test
+  void aReusedConnectionClosedLongAfterTheWriteIsNotRetryable() throws Exception {
+    // Given an upstream that reads the second request and closes after the pool's clock moved
+    // 20 ms past the write: the server may have started generating by then
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> {
+      if (n == 1) {
+        socket.write(OK);
+      } else {
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20));
+        socket.close();
+      }
+    });
+    UpstreamPool pool = pool(4, 4);
+    exchange(pool);
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
+
+    // When the next exchange goes out on the kept connection
+    Result second = exchange(pool);
+
+    // Then the failure is final
+    assertThat(second.failure).hasMessageContaining("before a response");
+    assertThat(second.failure.retryable()).isFalse();
+  }
+
+  @Test
+  void aReusedConnectionThatWasIdleOnlyBrieflyIsNotRetryable() throws Exception {
+    // Given an upstream that drops the second request at once, 1 s after the first (below the
+    // 2 s of idleness from which a server's keep-alive timer may be what closed it)
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> {
+      if (n == 1) {
+        socket.write(OK);
+      } else {
+        socket.close();
+      }
+    });
+    UpstreamPool pool = pool(4, 4);
+    exchange(pool);
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(1));
+
+    // When the next exchange goes out on the kept connection
+    Result second = exchange(pool);
+
+    // Then the failure is final
+    assertThat(second.failure.retryable()).isFalse();
+  }
+
+  @Test
+  void aDrainedConnectionWhoseResponseEndsInTimeIsReused() throws Exception {
+    // Given an upstream that sends its body, then the terminating chunk 50 ms later
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> {
+      socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n");
+      vertx.setTimer(50, t -> socket.write("0\r\n\r\n"));
+    });
+    UpstreamPool pool = pool(4, 4);
+
+    // When the caller has what it wanted after the body and drains the connection
+    drainAfterBody(pool);
+
+    // Then the connection went back to the pool, and the next exchange reuses it
+    StreamControlIT.waitUntil(() -> idle(pool) == 1, 5_000);
+    drainAfterBody(pool);
+    assertThat(upstream.connections.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aDrainedConnectionWhoseResponseNeverEndsIsClosedAfterTheDrainTime() throws Exception {
+    // Given an upstream that never sends the terminating chunk
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) ->
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n"));
+    UpstreamPool pool = pool(4, 4);
+
+    // When the caller has what it wanted and drains the connection
+    drainAfterBody(pool);
+
+    // Then after the drain time (200 ms here) the connection is closed and forgotten
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
+  }
+
+  @Test
+  void theIdleSweepClosesConnectionsPastTheKeepAliveWindowWithoutWaitingForARequest() throws Exception {
+    // Given an idle connection in the pool
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(4, 4);
+    exchange(pool);
+    StreamControlIT.waitUntil(() -> idle(pool) == 1, 5_000);
+
+    // When the pool's clock passes the keep-alive window and no request comes
+    nanos.addAndGet(UpstreamPools.KEEP_ALIVE_NANOS);
+
+    // Then the sweep (every 50 ms here) closes it
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(idle(pool)).isZero();
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
+  }
+
+  @Test
+  void aWaitingCallThatGivesUpLeavesTheLine() throws Exception {
+    // Given a pool of one busy connection and a line of one, with one call waiting
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(1, 1);
+    UpstreamConnection first = onLoop(() -> pool.acquire(false));
+    @SuppressWarnings("unchecked")
+    Future<UpstreamConnection>[] waiting = new Future[1];
+    onLoop(() -> {
+      waiting[0] = pool.acquire(false, 60_000);
+      return Future.succeededFuture();
+    });
+
+    // When that call gives up (its client left)
+    boolean cancelled = onLoop(() -> Future.succeededFuture(pool.cancel(waiting[0])));
+
+    // Then it is out of the line: another call may wait, and gets the released connection
+    assertThat(cancelled).isTrue();
+    assertThat(onLoop(() -> Future.succeededFuture(pool.waiting()))).isZero();
+    Promise<UpstreamConnection> next = Promise.promise();
+    onLoop(() -> {
+      pool.acquire(false, 60_000).onComplete(next);
+      first.giveBack();
+      return Future.succeededFuture();
+    });
+    assertThat(next.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS))
+        .isSameAs(first);
+    assertThat(waiting[0].isComplete()).isFalse();
+  }
+
+  @Test
+  void aWaitingCallGivesUpAfterTheAcquireTimeout() throws Exception {
+    // Given a pool of one busy connection
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(1, 4);
+    onLoop(() -> pool.acquire(false));
+
+    // When another call waits with a 100 ms acquire timeout, then it fails and leaves the line
+    assertThatThrownBy(() -> onLoop(() -> pool.acquire(false, 100)))
+        .hasRootCauseInstanceOf(UpstreamPool.AcquireTimeout.class)
+        .hasMessageContaining("within 100 ms");
+    assertThat(onLoop(() -> Future.succeededFuture(pool.waiting()))).isZero();
+  }
+
+  @Test
+  void onlyDnsNamesAreServerNames() {
+    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName"
+    assertThat(UpstreamPool.isDnsName("vllm.internal")).isTrue();
+    assertThat(UpstreamPool.isDnsName("localhost")).isTrue();
+    assertThat(UpstreamPool.isDnsName("127.0.0.1")).isFalse();
+    assertThat(UpstreamPool.isDnsName("::1")).isFalse();
+    assertThat(UpstreamPool.isDnsName("fe80::1")).isFalse();
+  }
+
+  private int idle(UpstreamPool pool) {
+    try {
+      return onLoop(() -> Future.succeededFuture(pool.idleConnections()));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** One exchange whose caller drains the connection once the body arrived. */
+  private void drainAfterBody(UpstreamPool pool) throws Exception {
+    Promise<Void> gotBody = Promise.promise();
+    loop.runOnContext(v -> pool.acquire(false).onComplete(ar -> {
+      UpstreamConnection c = ar.result();
+      UpstreamConnection.Exchange[] self = new UpstreamConnection.Exchange[1];
+      self[0] = new Collector(Promise.promise()) {
+        @Override
+        public void onBody(byte[] bytes, int offset, int length) {
+          super.onBody(bytes, offset, length);
+          c.drain(self[0]);
+          gotBody.tryComplete();
+        }
+      };
+      c.send(request(), self[0]);
+    }));
+    gotBody.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
   private UpstreamPool pool(int maxConnections, int maxWaiters) throws Exception {
     UpstreamOrigin origin = UpstreamOrigin.parse(upstream.url() + "/prefix");
     return new UpstreamPool(vertx, netClient, origin, 2_000, maxConnections, maxWaiters,
@@ -272,7 +449,7 @@ class UpstreamPoolIT {
 
   private record Result(int status, String body, UpstreamConnection.ConnectionFailure failure) { }
 
-  private static final class Collector implements UpstreamConnection.Exchange {
+  private static class Collector implements UpstreamConnection.Exchange {
     private final Promise<Result> done;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
     private int status;
