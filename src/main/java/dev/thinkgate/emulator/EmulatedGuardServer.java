@@ -154,7 +154,10 @@ public final class EmulatedGuardServer {
         output = GuardFamily.forModel(model)
             .render(violated, judgement.response(), isRefusal(judgement.text()));
       }
-      VllmWire.sendJson(response, completion(chat, model, output, judgement.promptTokens()));
+      Integer maxTokens = body.getValue("max_tokens") instanceof Number n ? n.intValue() : null;
+      String cut = maxTokens == null ? output : firstTokens(output, maxTokens);
+      VllmWire.sendJson(response, completion(chat, model, cut, judgement.promptTokens(),
+          cut.length() < output.length() ? "length" : "stop"));
     };
     if (draw.delayMs() > 0) {
       vertx.setTimer(draw.delayMs(), id -> answer.run());
@@ -242,7 +245,30 @@ public final class EmulatedGuardServer {
     return REFUSAL_OPENERS.stream().anyMatch(start::startsWith);
   }
 
-  private JsonObject completion(boolean chat, String model, String output, int promptTokens) {
+  /** A BPE-like token: a word or one punctuation mark with its leading space, or a line feed. */
+  private static final java.util.regex.Pattern TOKEN =
+      java.util.regex.Pattern.compile(" ?[A-Za-z]+| ?[0-9]| ?[^A-Za-z0-9\\s]|\\n| +");
+
+  /**
+   * The first {@code max} tokens of a verdict, as vLLM returns it when {@code max_tokens} cuts the
+   * generation (finish_reason {@code length}).
+   */
+  static String firstTokens(String output, int max) {
+    java.util.regex.Matcher m = TOKEN.matcher(output);
+    int count = 0;
+    int end = 0;
+    while (m.find()) {
+      if (count == max) {
+        return output.substring(0, end);
+      }
+      count++;
+      end = m.end();
+    }
+    return output;
+  }
+
+  private JsonObject completion(boolean chat, String model, String output, int promptTokens,
+      String finishReason) {
     JsonObject choice = new JsonObject().put("index", 0);
     if (chat) {
       choice.put("message", new JsonObject().put("role", "assistant").put("content", output)
@@ -250,7 +276,7 @@ public final class EmulatedGuardServer {
     } else {
       choice.put("text", output);
     }
-    choice.putNull("logprobs").put("finish_reason", "stop").putNull("stop_reason");
+    choice.putNull("logprobs").put("finish_reason", finishReason).putNull("stop_reason");
     if (!chat) {
       choice.putNull("prompt_logprobs");
     }

@@ -40,7 +40,14 @@ import java.util.function.LongSupplier;
 public final class HttpGuard implements Guard {
 
   private static final System.Logger LOG = System.getLogger(HttpGuard.class.getName());
-  static final int MAX_TOKENS = 20;
+  /**
+   * Room for the longest verdict of every format: Qwen3Guard's response verdict ("Safety: …",
+   * "Categories: " with several names, "Refusal: …") needs more than 20 tokens, and its README
+   * (Qwen/Qwen3Guard-Gen-8B model card) generates with {@code max_new_tokens=128}; Llama Guard 3
+   * with all fourteen codes ("unsafe\nS1,S2,…,S14") is about 40. Generation ends at the model's
+   * end-of-turn token, so the room costs nothing when unused; a cut verdict would be a guard error.
+   */
+  static final int MAX_TOKENS = 128;
 
   private final GuardConfig config;
   private final GuardPromptFormat format;
@@ -284,6 +291,11 @@ public final class HttpGuard implements Guard {
       throw new GuardException(Kind.UNPARSABLE, "guard " + config.name() + " answered without choices");
     }
     JsonObject choice = choices.getJsonObject(0);
+    if ("length".equals(choice.getValue("finish_reason"))) {
+      // a verdict cut by max_tokens may have lost categories; never read it as complete
+      throw new GuardException(Kind.UNPARSABLE, "guard " + config.name()
+          + " verdict was cut at max_tokens (finish_reason length)");
+    }
     if (config.api() == GuardApi.CHAT) {
       JsonObject message = choice.getJsonObject("message");
       return message == null ? null : message.getString("content");
