@@ -303,10 +303,32 @@ public final class EvalRunner {
     }
   }
 
+  /** Prompt sets shipped in the jar, usable by name: {@code --prompts advbench-sub}. */
+  public static final List<String> BUILT_IN_PROMPT_SETS = List.of("advbench-sub", "xstest-safe");
+
+  /** A file's lines, or a built-in prompt set's when {@code file} is one's name and no such file exists. */
+  static List<String> promptLines(Path file) throws IOException {
+    String name = file.toString().endsWith(".jsonl")
+        ? file.toString().substring(0, file.toString().length() - 6) : file.toString();
+    if (!Files.exists(file) && BUILT_IN_PROMPT_SETS.contains(name)) {
+      try (java.io.InputStream in = EvalRunner.class.getResourceAsStream("/data/" + name + ".jsonl")) {
+        if (in == null) {
+          throw new IOException("built-in prompt set " + name + " is missing from the jar");
+        }
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+      }
+    }
+    if (!Files.exists(file)) {
+      throw new IOException(file + ": no such file (built-in prompt sets: "
+          + String.join(", ", BUILT_IN_PROMPT_SETS) + ")");
+    }
+    return Files.readAllLines(file, StandardCharsets.UTF_8);
+  }
+
   static List<String> readPrompts(Path file, String field, Integer limit) throws IOException {
     List<String> prompts = new ArrayList<>();
     int lineNo = 0;
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    for (String line : promptLines(file)) {
       lineNo++;
       if (line.isBlank()) {
         continue;
