@@ -374,6 +374,20 @@ public final class ConfigLoader {
           errors.add(new ConfigError(file, "screening.guard",
               ConfigNode.quote(policy.screening().guard()) + " is not a configured guard;"
                   + " allowed: " + String.join(", ", guardNames)));
+          continue;
+        }
+        GatewayConfig.GuardConfig guard = config.guards().get(policy.screening().guard());
+        if (policy.screening().anyEnabled() && guard != null
+            && guard.api() == GatewayConfig.GuardApi.CHAT
+            && !policy.screening().categories().isEmpty()) {
+          // Llama Guard 3's server-side chat template lists S1-S14 whatever the request says
+          // (its tokenizer_config.json chat_template hard-codes the category block), so a subset
+          // would be silently ignored; only the completions API sends ThinkGate's own prompt
+          String file = policies.sources().getOrDefault(policy.name(), "(built-in)");
+          errors.add(new ConfigError(file, "screening.categories",
+              policy.screening().categories() + " cannot be applied: guard '" + guard.name()
+                  + "' uses api: chat, whose server-side template judges every category; allowed:"
+                  + " [] (all), or api: completions on the guard"));
         }
       }
     }

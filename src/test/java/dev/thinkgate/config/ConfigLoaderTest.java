@@ -186,6 +186,33 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aCategorySubsetOnAChatApiGuardIsAnErrorNotSilentlyIgnored() throws IOException {
+    // Given a guard called through its chat API (Llama Guard 3's server-side template lists
+    // S1-S14 whatever the request says: meta-llama/Llama-Guard-3-8B tokenizer_config.json
+    // chat_template), and a policy that screens only S1 and S10 with it
+    Path policies = Files.createDirectories(dir.resolve("policies"));
+    Files.writeString(policies.resolve("narrow.yaml"), """
+        screening:
+          categories: [S1, S10]
+          answer: {release: hold}
+        """);
+    Files.writeString(policies.resolve("all.yaml"), "screening:\n  answer: {release: hold}\n");
+    Path file = dir.resolve("thinkgate.yaml");
+    Files.writeString(file, """
+        guards:
+          default: {url: "http://g", api: chat}
+        """);
+
+    LoadResult result = loader.load(file, policies);
+
+    // Then the subset is refused, naming the file and key; the policy judging all is fine
+    assertThat(result.errors()).extracting(ConfigError::toString).containsExactly(
+        policies.resolve("narrow.yaml") + ": screening.categories: [S1, S10] cannot be applied:"
+            + " guard 'default' uses api: chat, whose server-side template judges every category;"
+            + " allowed: [] (all), or api: completions on the guard");
+  }
+
+  @Test
   void tenantModelPatternMustMatchSomeRoute() throws IOException {
     LoadResult result = load("""
         routes:
