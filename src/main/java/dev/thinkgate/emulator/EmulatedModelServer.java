@@ -446,8 +446,8 @@ public final class EmulatedModelServer {
         user = content;
       }
     }
-    boolean continueFinal = bool(body, "continue_final_message", false);
-    boolean addGenerationPrompt = bool(body, "add_generation_prompt", true);
+    boolean continueFinal = PromptRendering.flag(body, "continue_final_message", false);
+    boolean addGenerationPrompt = PromptRendering.flag(body, "add_generation_prompt", true);
     if (continueFinal && addGenerationPrompt) {
       throw new IllegalArgumentException(
           "Cannot set both `continue_final_message` and `add_generation_prompt` to True.");
@@ -494,7 +494,7 @@ public final class EmulatedModelServer {
     if (n != null && !(n instanceof Number num && num.intValue() == 1)) {
       throw new IllegalArgumentException("n must be 1 (the emulator generates one choice)");
     }
-    boolean stream = bool(body, "stream", false);
+    boolean stream = PromptRendering.flag(body, "stream", false);
     boolean includeUsage = body.getValue("stream_options") instanceof JsonObject so
         && Boolean.TRUE.equals(so.getValue("include_usage"));
     if (body.getValue("stream_options") != null && !stream) {
@@ -512,7 +512,7 @@ public final class EmulatedModelServer {
     }
     Long requestSeed = seed == null ? null : ((Number) seed).longValue();
     return new ParsedRequest(user, prefill, thinkingEnabled, stream, includeUsage, stops,
-        maxTokens, bool(body, "include_stop_str_in_output", false), greedy, requestSeed,
+        maxTokens, PromptRendering.flag(body, "include_stop_str_in_output", false), greedy, requestSeed,
         promptTokens, rawPrompt);
   }
 
@@ -528,11 +528,6 @@ public final class EmulatedModelServer {
     return (int) Math.min(Integer.MAX_VALUE, n.longValue());
   }
 
-  private static boolean bool(JsonObject body, String field, boolean fallback) {
-    Object value = body.getValue(field);
-    if (value == null) {
-      return fallback;
-    }
     if (!(value instanceof Boolean b)) {
       throw new IllegalArgumentException(field + " must be a boolean");
     }
