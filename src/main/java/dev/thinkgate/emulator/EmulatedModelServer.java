@@ -528,12 +528,6 @@ public final class EmulatedModelServer {
     return (int) Math.min(Integer.MAX_VALUE, n.longValue());
   }
 
-    if (!(value instanceof Boolean b)) {
-      throw new IllegalArgumentException(field + " must be a boolean");
-    }
-    return b;
-  }
-
   /** Message content as text: a string, or the text parts of a content list. */
   private static String text(Object content, String where) {
     if (content == null) {
