@@ -173,6 +173,33 @@ final class BenchEnvironment implements AutoCloseable {
     return new Target("gateway/" + policy, gatewayUrl, key(policy), MODEL);
   }
 
+  /** The paced model's base URL (what a reverse proxy in front of it points to). */
+  String pacedModelUrl() {
+    return pacedModelUrl;
+  }
+
+  /**
+   * The gateway's event-loop threads, found by running a task on each of its loops: their CPU
+   * time is the gateway's cost (the client and the emulators run on other Vert.x instances).
+   */
+  java.util.Set<Thread> gatewayThreads() {
+    java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    // getOrCreateContext() from one outside thread returns one context; ask every loop instead
+    io.netty.channel.EventLoopGroup group =
+        ((io.vertx.core.internal.VertxInternal) gatewayVertx).nettyEventLoopGroup();
+    List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+    for (io.netty.util.concurrent.EventExecutor loop : group) {
+      java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+      loop.execute(() -> {
+        threads.add(Thread.currentThread());
+        f.complete(null);
+      });
+      done.add(f);
+    }
+    done.forEach(java.util.concurrent.CompletableFuture::join);
+    return threads;
+  }
+
   Target gatewayPaced(String policy) {
     return new Target("gateway/" + policy + pace(), gatewayUrl, key(policy), PACED_MODEL);
   }

@@ -25,7 +25,7 @@ public record BenchOptions(
     int thinkTokens, int answerTokens, int idleStreams, long guardLatencyMs, Path json,
     double tokensPerSecond, double warmUpSeconds, double jitWarmUpSeconds) {
 
-  public static final List<String> ALL_SCENARIOS = List.of("foundation", "memory", "modes", "guard");
+  public static final List<String> ALL_SCENARIOS = List.of("foundation", "memory", "modes", "guard", "relay");
 
   public BenchOptions {
     scenarios = Set.copyOf(scenarios);

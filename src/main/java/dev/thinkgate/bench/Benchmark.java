@@ -43,6 +43,7 @@ public final class Benchmark {
           case "memory" -> new MemoryScenario(env, client, options, progress).run();
           case "modes" -> new ModesScenario(env, client, options, progress).run();
           case "guard" -> new GuardScenario(env, client, options, progress).run();
+          case "relay" -> new RelayScenario(env, client, options, progress).run();
           default -> throw new IllegalStateException("unknown scenario " + scenario);
         });
       }

@@ -1,0 +1,285 @@
+package dev.thinkgate.bench;
+
+import dev.thinkgate.audit.report.TextTable;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Relay cost per chunk when tokens arrive one at a time (issue #12): the paced model (one token
+ * an event, {@code --tokens-per-second} per stream, 200 = 5 ms per token as in the issue) read
+ * directly, through the gateway (passthrough, and a screening policy), and through nginx as the
+ * anchor when {@code nginx} is on the PATH ({@code proxy_buffering off}, upstream keep-alive),
+ * in interleaved rounds after a warm-up. Per target: CPU time per chunk the client received
+ * (the gateway's event-loop threads, measured with {@link ThreadMXBean}; nginx's master and worker
+ * processes, from {@code /proc}), and time to first token p50 added over direct.
+ */
+final class RelayScenario {
+  private static final int STREAMS = 32;
+
+  private final BenchEnvironment env;
+  private final LoadClient client;
+  private final BenchOptions options;
+  private final Progress progress;
+
+  RelayScenario(BenchEnvironment env, LoadClient client, BenchOptions options, Progress progress) {
+    this.env = env;
+    this.client = client;
+    this.options = options;
+    this.progress = progress;
+  }
+
+  /** Where a target's CPU time is read from. */
+  private interface CpuMeter {
+    /** CPU nanoseconds used so far. */
+    long cpuNanos();
+  }
+
+  private record Totals(long chunks, long cpuNanos, List<Double> ttftMs) {}
+
+  Section run() {
+    String markers = options.markers();
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Set<Thread> gatewayThreads = env.gatewayThreads();
+    CpuMeter gatewayCpu = () -> gatewayThreads.stream()
+        .mapToLong(t -> Math.max(0, mx.getThreadCpuTime(t.getId()))).sum();
+    Nginx nginx = Nginx.start(env.pacedModelUrl());
+    Map<String, Target> targets = new LinkedHashMap<>();
+    Map<String, CpuMeter> meters = new LinkedHashMap<>();
+    targets.put("direct", env.directPaced());
+    meters.put("direct", () -> 0);
+    if (nginx != null) {
+      targets.put("nginx", new Target("nginx", nginx.url(), null, BenchEnvironment.PACED_MODEL));
+      meters.put("nginx", nginx::cpuNanos);
+    }
+    targets.put("gateway/passthrough", env.gatewayPaced(BenchPolicies.PASSTHROUGH));
+    meters.put("gateway/passthrough", gatewayCpu);
+    targets.put("gateway/guard-optimistic", env.gatewayPaced(BenchPolicies.GUARD_OPTIMISTIC));
+    meters.put("gateway/guard-optimistic", gatewayCpu);
+    try {
+      double streamSeconds = (options.thinkTokens() + options.answerTokens())
+          / env.pacedTokensPerSecond;
+      Duration stagger = Duration.ofMillis((long) (streamSeconds * 1000));
+      Duration round = Duration.ofMillis((long) (1000 * Math.max(options.secondsPerRound(),
+          3 * streamSeconds)));
+      Duration warmUp = Duration.ofMillis((long) (1000 * Math.max(options.warmUpSeconds(),
+          options.jitWarmUpSeconds() / targets.size())));
+      for (Map.Entry<String, Target> t : targets.entrySet()) {
+        progress.line("relay warm-up " + t.getKey());
+        client.runRound(t.getValue(), STREAMS, warmUp, stagger, () -> client.uniquePrompt(markers));
+      }
+      Map<String, Totals> totals = new LinkedHashMap<>();
+      targets.keySet().forEach(k -> totals.put(k, new Totals(0, 0, new ArrayList<>())));
+      for (int r = 0; r < options.rounds(); r++) {
+        for (Map.Entry<String, Target> t : targets.entrySet()) {
+          progress.line("relay round " + (r + 1) + "/" + options.rounds() + " " + t.getKey());
+          CpuMeter meter = meters.get(t.getKey());
+          long cpuBefore = meter.cpuNanos();
+          Measurement m = client.runRound(t.getValue(), STREAMS, round, stagger,
+              () -> client.uniquePrompt(markers));
+          long cpu = meter.cpuNanos() - cpuBefore;
+          Measurement.Row row = m.row(t.getKey(), STREAMS);
+          Totals before = totals.get(t.getKey());
+          List<Double> ttft = new ArrayList<>(before.ttftMs());
+          ttft.add(row.ttft().p50Ms());
+          totals.put(t.getKey(), new Totals(before.chunks()
+              + Math.round(row.chunksPerRequest() * row.requests()), before.cpuNanos() + cpu, ttft));
+        }
+      }
+      return report(totals, nginx != null);
+    } finally {
+      if (nginx != null) {
+        nginx.stop();
+      }
+    }
+  }
+
+  private Section report(Map<String, Totals> totals, boolean withNginx) {
+    double directTtft = median(totals.get("direct").ttftMs());
+    Double nginxCpu = withNginx ? cpuPerChunkMicros(totals.get("nginx")) : null;
+    TextTable table = new TextTable("target", "chunks", "CPU/chunk µs", "× nginx",
+        "TTFT p50 ms", "+TTFT p50 ms");
+    JsonObject json = new JsonObject().put("streams", STREAMS)
+        .put("tokens_per_second", env.pacedTokensPerSecond);
+    JsonArray rows = new JsonArray();
+    totals.forEach((name, t) -> {
+      double cpu = cpuPerChunkMicros(t);
+      double ttft = median(t.ttftMs());
+      boolean measured = !name.equals("direct");
+      table.row(name, Long.toString(t.chunks()),
+          measured ? String.format(Locale.ROOT, "%.1f", cpu) : "-",
+          measured && nginxCpu != null && nginxCpu > 0
+              ? String.format(Locale.ROOT, "%.2f", cpu / nginxCpu) : "-",
+          String.format(Locale.ROOT, "%.2f", ttft),
+          measured ? String.format(Locale.ROOT, "%+.2f", ttft - directTtft) : "-");
+      rows.add(new JsonObject().put("target", name).put("chunks", t.chunks())
+          .put("cpu_per_chunk_us", measured ? LatencyTable.round(cpu, 2) : null)
+          .put("ttft_p50_ms", LatencyTable.round(ttft, 3))
+          .put("added_ttft_p50_ms", measured ? LatencyTable.round(ttft - directTtft, 3) : null));
+    });
+    json.put("rows", rows);
+    StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
+        "relay: %d streams, model at %.0f tokens/s per stream, one token an event%n",
+        STREAMS, env.pacedTokensPerSecond)).append(table.render());
+    double passthrough = cpuPerChunkMicros(totals.get("gateway/passthrough"));
+    double screened = cpuPerChunkMicros(totals.get("gateway/guard-optimistic"));
+    text.append(String.format(Locale.ROOT,
+        "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10)%n",
+        screened / passthrough));
+    json.put("screening_over_passthrough", LatencyTable.round(screened / passthrough, 3));
+    if (nginxCpu != null) {
+      double ratio = passthrough / nginxCpu;
+      double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;
+      double nginxAdded = median(totals.get("nginx").ttftMs()) - directTtft;
+      text.append(String.format(Locale.ROOT,
+          "gateway/nginx CPU per chunk: %.2f (target ≤ 2.00) %s; added TTFT p50 %+.2f ms vs"
+              + " nginx's %+.2f ms (target ≤ nginx + 0.3 ms) %s%n",
+          ratio, ratio <= 2.0 ? "PASS" : "FAIL", added, nginxAdded,
+          added <= nginxAdded + 0.3 ? "PASS" : "FAIL"));
+      json.put("gateway_over_nginx_cpu", LatencyTable.round(ratio, 3));
+    } else {
+      text.append("nginx not on the PATH: no anchor (install nginx to compare)\n");
+    }
+    return new Section("relay", text.toString(), json);
+  }
+
+  private static double cpuPerChunkMicros(Totals t) {
+    return t.chunks() == 0 ? 0 : t.cpuNanos() / 1e3 / t.chunks();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
+  }
+
+  /** nginx 1.x as a child process: one worker, no buffering, keep-alive to the model. */
+  static final class Nginx {
+    private final Process process;
+    private final int port;
+    private final Path dir;
+
+    private Nginx(Process process, int port, Path dir) {
+      this.process = process;
+      this.port = port;
+      this.dir = dir;
+    }
+
+    /** Started, or null when nginx is not installed. */
+    static Nginx start(String upstream) {
+      Path binary = findOnPath("nginx");
+      if (binary == null) {
+        return null;
+      }
+      try {
+        Path dir = Files.createTempDirectory("thinkgate-bench-nginx");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+          port = s.getLocalPort();
+        }
+        String hostPort = upstream.replaceFirst("^http://", "");
+        Files.writeString(dir.resolve("nginx.conf"), """
+            worker_processes 1;
+            daemon off;
+            pid %1$s/nginx.pid;
+            error_log %1$s/error.log warn;
+            events { worker_connections 4096; }
+            http {
+              access_log off;
+              client_body_temp_path %1$s/body;
+              proxy_temp_path %1$s/proxy;
+              fastcgi_temp_path %1$s/fastcgi;
+              uwsgi_temp_path %1$s/uwsgi;
+              scgi_temp_path %1$s/scgi;
+              upstream model { server %2$s; keepalive 256; }
+              server {
+                listen 127.0.0.1:%3$d;
+                location / {
+                  proxy_pass http://model;
+                  proxy_http_version 1.1;
+                  proxy_set_header Connection "";
+                  proxy_buffering off;
+                }
+              }
+            }
+            """.formatted(dir, hostPort, port), StandardCharsets.UTF_8);
+        Process p = new ProcessBuilder(binary.toString(), "-p", dir.toString(), "-c",
+            dir.resolve("nginx.conf").toString()).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+          try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+            return new Nginx(p, port, dir);
+          } catch (IOException notYet) {
+            Thread.sleep(50);
+          }
+        }
+        p.destroy();
+        return null;
+      } catch (IOException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + port;
+    }
+
+    /** utime + stime of the master and its workers, from /proc. */
+    long cpuNanos() {
+      long ticks = ticks(process.pid());
+      for (ProcessHandle child : process.toHandle().children().toList()) {
+        ticks += ticks(child.pid());
+      }
+      return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    }
+
+    private static long ticks(long pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      } catch (IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+
+    void stop() {
+      process.destroy();
+      try {
+        process.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      process.destroyForcibly();
+    }
+
+    private static Path findOnPath(String name) {
+      for (String dir : (System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/usr/local/sbin")
+          .split(":")) {
+        Path candidate = Path.of(dir, name);
+        if (!dir.isEmpty() && Files.isExecutable(candidate)) {
+          return candidate;
+        }
+      }
+      return null;
+    }
+  }
+}
