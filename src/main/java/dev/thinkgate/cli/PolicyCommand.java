@@ -5,15 +5,7 @@ import dev.thinkgate.config.ConfigLoader;
 import dev.thinkgate.config.ConfigRenderer;
 import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.config.LoadResult;
-import dev.thinkgate.config.WireNames;
 import dev.thinkgate.policy.Policy;
-import dev.thinkgate.policy.ReasoningMode;
-import dev.thinkgate.proxy.PrefillProbes;
-import dev.thinkgate.reasoning.PrefillRoute;
-import io.vertx.core.Vertx;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import dev.thinkgate.tenant.Tenant;
 import dev.thinkgate.tenant.TenantRegistry;
 import java.io.PrintWriter;
@@ -58,10 +50,7 @@ public final class PolicyCommand {
 
   @Command(name = "check", mixinStandardHelpOptions = true,
       description = "Print every configuration error (exit 1), or a summary (exit 0).")
-  int check(@picocli.CommandLine.Mixin Files files,
-      @Option(names = "--probe", description = "also ask each route's server how its chat"
-          + " template treats a prefill (vLLM's /tokenize); exit 1 when a policy's prefill would"
-          + " be dropped or changed") boolean probe) {
+  int check(@picocli.CommandLine.Mixin Files files) {
     PrintWriter out = spec.commandLine().getOut();
     LoadResult result = new ConfigLoader(env).load(files.config, files.policies);
     if (!result.ok()) {
@@ -72,52 +61,7 @@ public final class PolicyCommand {
     out.printf("OK: %d policies, %d tenants, %d routes%n",
         config.policies().size(), config.tenants().size(), config.routes().size());
     out.flush();
-    return probe ? probeRoutes(config) : 0;
-  }
-
-  /** The prefill probe of every route; 1 when a prefill policy meets a route that drops prefills. */
-  private int probeRoutes(GatewayConfig config) {
-    PrintWriter out = spec.commandLine().getOut();
-    List<String> prefillPolicies = config.policies().values().stream()
-        .filter(PolicyCommand::sendsPrefills).map(Policy::name).sorted().toList();
-    Vertx vertx = Vertx.vertx();
-    try {
-      List<PrefillProbes.Outcome> outcomes = PrefillProbes.probeAll(vertx, config, env)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      int bad = 0;
-      for (PrefillProbes.Outcome o : outcomes) {
-        PrefillRoute d = o.decision();
-        out.printf("route %s (%s, dialect %s): prefills via %s%s, %s: %s%n", o.route().model(),
-            o.route().upstream(), WireNames.of(o.route().dialect()),
-            d.path().name().toLowerCase(Locale.ROOT),
-            d.template() == null ? "" : " (template " + d.template() + ")",
-            d.state().name().toLowerCase(Locale.ROOT).replace('_', ' '), d.reason());
-        if (o.misconfigured() && !prefillPolicies.isEmpty()) {
-          bad++;
-          out.printf("  ERROR: policies %s send prefills this route's server %s%n",
-              String.join(", ", prefillPolicies), o.route().dialect()
-                  == GatewayConfig.UpstreamDialect.AUTO ? "drops (no shipped template matches)"
-                  : "drops or changes; use dialect: auto");
-        }
-      }
-      out.flush();
-      return bad == 0 ? 0 : 1;
-    } catch (Exception e) {
-      spec.commandLine().getErr().println("probe failed: " + e.getMessage());
-      return 1;
-    } finally {
-      vertx.close();
-    }
-  }
-
-  private static boolean sendsPrefills(Policy policy) {
-    java.util.Set<ReasoningMode> modes = new java.util.HashSet<>(policy.reasoning().allowOverride());
-    modes.add(policy.reasoning().mode());
-    if (policy.reasoning().onUnsafeInput() != null) {
-      modes.add(policy.reasoning().onUnsafeInput());
-    }
-    modes.remove(ReasoningMode.PASSTHROUGH);
-    return !modes.isEmpty();
+    return 0;
   }
 
   @Command(name = "show", mixinStandardHelpOptions = true,

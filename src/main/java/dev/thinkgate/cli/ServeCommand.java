@@ -46,8 +46,8 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--upstream", description = "quick start: the model server's base URL")
   String upstream;
 
-  @Option(names = "--upstream-dialect", defaultValue = "auto",
-      description = "quick start: auto | vllm | sglang | completions (default: ${DEFAULT-VALUE})")
+  @Option(names = "--upstream-dialect", defaultValue = "vllm",
+      description = "quick start: vllm | sglang | completions (default: ${DEFAULT-VALUE})")
   String upstreamDialect;
 
   @Option(names = "--chat-template", defaultValue = "deepseek-r1",
@@ -144,7 +144,7 @@ public final class ServeCommand implements Callable<Integer> {
       dialect = UpstreamDialect.valueOf(upstreamDialect.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--upstream-dialect: '" + upstreamDialect
-          + "' is not one of auto, vllm, sglang, completions");
+          + "' is not one of vllm, sglang, completions");
     }
     RouteConfig route = new RouteConfig("*", upstream, dialect, null, null, chatTemplate, false,
         implicitThinkOpen, Timeouts.DEFAULT, "/health");

@@ -22,22 +22,11 @@ import java.util.Objects;
 public final class AdminApi {
   private final ConfigStore store;
   private final byte[] adminKeyDigest;
-  private final java.util.function.Supplier<io.vertx.core.json.JsonArray> prefillPaths;
 
   /** @param adminKeyHash {@code sha256:<hex>} of the admin key; null disables the admin API */
   public AdminApi(ConfigStore store, String adminKeyHash) {
-    this(store, adminKeyHash, io.vertx.core.json.JsonArray::new);
-  }
-
-  /**
-   * @param prefillPaths each route's prefill path as its probe decided, shown in
-   *     {@code /admin/config} as {@code prefill_paths}
-   */
-  public AdminApi(ConfigStore store, String adminKeyHash,
-      java.util.function.Supplier<io.vertx.core.json.JsonArray> prefillPaths) {
     this.store = Objects.requireNonNull(store, "store");
     this.adminKeyDigest = adminKeyHash == null ? null : ApiKeyHash.bytes(adminKeyHash);
-    this.prefillPaths = Objects.requireNonNull(prefillPaths, "prefillPaths");
   }
 
   /** A router with the admin routes; mount it on the admin server or a sub-router. */
@@ -45,8 +34,7 @@ public final class AdminApi {
     Router router = Router.router(vertx);
     router.route("/admin/*").handler(this::authenticate);
     router.get("/admin/config").handler(ctx ->
-        json(ctx, 200, new JsonObject(ConfigRenderer.gatewayMasked(store.current()).toString())
-            .put("prefill_paths", prefillPaths.get())));
+        json(ctx, 200, new JsonObject(ConfigRenderer.gatewayMasked(store.current()).toString())));
     router.get("/admin/reload").handler(ctx -> json(ctx, 200, status(store.lastReload())));
     router.post("/admin/reload").handler(ctx ->
         vertx.executeBlocking(store::reload).onComplete(done -> {

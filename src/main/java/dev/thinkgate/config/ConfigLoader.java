@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-  private static final List<String> CHAT_TEMPLATES = List.of("deepseek-r1", "qwen3", "qwq");
+  private static final List<String> CHAT_TEMPLATES = List.of("deepseek-r1", "qwen3");
   private static final List<String> SINK_TYPES = List.of("file");
   private static final String NAME_RULE =
       "letters, digits, '.', '_' and '-', starting with a letter or digit";

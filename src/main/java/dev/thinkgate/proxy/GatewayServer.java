@@ -196,21 +196,6 @@ public final class GatewayServer {
         .put("routes", rt.routes().size()));
   }
 
-  /** Each route's prefill path as its probe decided ({@code /admin/config}). */
-  io.vertx.core.json.JsonArray prefillPaths() {
-    io.vertx.core.json.JsonArray paths = new io.vertx.core.json.JsonArray();
-    for (UpstreamRoute r : runtime.get().routes()) {
-      var d = r.prefill();
-      paths.add(new JsonObject().put("model", r.config().model())
-          .put("dialect", dev.thinkgate.config.WireNames.of(r.config().dialect()))
-          .put("path", d.path().name().toLowerCase(java.util.Locale.ROOT))
-          .put("template", d.template())
-          .put("state", d.state().name().toLowerCase(java.util.Locale.ROOT))
-          .put("reason", d.reason()));
-    }
-    return paths;
-  }
-
   /** The routes in force (for tests and the admin API). */
   java.util.List<UpstreamRoute> runtimeRoutes() {
     return runtime.get().routes();
