@@ -141,7 +141,7 @@ public final class ConfigLoader {
     for (ConfigNode n : root.objectList("routes")) {
       String model = n.requiredString("model", "a model name, a glob such as deepseek-*, or *");
       String upstream = url(n, "upstream");
-      UpstreamDialect dialect = n.enumValue("dialect", UpstreamDialect.class, UpstreamDialect.AUTO);
+      UpstreamDialect dialect = n.enumValue("dialect", UpstreamDialect.class, UpstreamDialect.VLLM);
       String upstreamModel = n.string("upstream_model", null);
       String apiKeyEnv = envName(n, "api_key_env");
       String chatTemplate = n.string("chat_template", "deepseek-r1");

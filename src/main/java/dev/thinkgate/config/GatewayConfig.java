@@ -59,7 +59,7 @@ public record GatewayConfig(
       String apiKeyEnv, String chatTemplate, boolean enableThinkingKwarg, boolean implicitThinkOpen,
       Timeouts timeouts, String healthPath) {
     public RouteConfig {
-      dialect = dialect == null ? UpstreamDialect.AUTO : dialect;
+      dialect = dialect == null ? UpstreamDialect.VLLM : dialect;
       timeouts = timeouts == null ? Timeouts.DEFAULT : timeouts;
       healthPath = healthPath == null ? "/health" : healthPath;
       chatTemplate = chatTemplate == null ? "deepseek-r1" : chatTemplate;
@@ -78,11 +78,7 @@ public record GatewayConfig(
     }
   }
 
-  /**
-   * How prefills reach the server: {@code AUTO} probes the server (vLLM's {@code /tokenize}) and
-   * picks the chat path or the completions path per route; the others are fixed.
-   */
-  public enum UpstreamDialect { VLLM, SGLANG, COMPLETIONS, AUTO }
+  public enum UpstreamDialect { VLLM, SGLANG, COMPLETIONS }
 
   /**
    * @param poolAcquireMs longest a call waits for a free pooled connection when every one the

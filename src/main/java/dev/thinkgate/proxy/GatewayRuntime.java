@@ -26,8 +26,6 @@ import java.util.function.Function;
  * not drop connection pools, breaker state or verdict caches.
  */
 final class GatewayRuntime {
-  private static final System.Logger LOG = System.getLogger(GatewayRuntime.class.getName());
-
   private final GatewayConfig config;
   private final TenantRegistry tenants;
   private final List<UpstreamRoute> routes;
@@ -100,13 +98,7 @@ final class GatewayRuntime {
         UpstreamPools routePools = pools.computeIfAbsent(key,
             k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs, metrics.registry()));
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
-        UpstreamRoute route = new UpstreamRoute(rc, client, routePools, base, apiKey);
-        route.startProbe(r -> PrefillProbe.probe(r).onSuccess(d -> LOG.log(
-            d.prefillSafe() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-            "route " + r.label() + " (" + r.baseUrl() + "): prefill path " + d.path()
-                .name().toLowerCase(java.util.Locale.ROOT) + ", " + d.state().name()
-                .toLowerCase(java.util.Locale.ROOT) + ": " + d.reason())));
-        routes.add(route);
+        routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
       }
       Map<String, Guard> guards = new HashMap<>();
       config.guards().forEach((name, gc) -> guards.put(name,

@@ -196,11 +196,6 @@ public final class GatewayServer {
         .put("routes", rt.routes().size()));
   }
 
-  /** The routes in force (for tests and the admin API). */
-  java.util.List<UpstreamRoute> runtimeRoutes() {
-    return runtime.get().routes();
-  }
-
   private void checkUpstreams() {
     for (UpstreamRoute r : runtime.get().routes()) {
       RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)

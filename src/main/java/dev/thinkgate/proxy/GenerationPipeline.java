@@ -142,13 +142,6 @@ final class GenerationPipeline {
   }
 
   private void generate(ReasoningMode runMode) {
-    if (runMode != ReasoningMode.PASSTHROUGH && !ctx.route().probe().isComplete()) {
-      // a prefill mode on a dialect: auto route waits for the route's probe (once, at start or
-      // reload), so it never sends a prefill the server's template would drop
-      io.vertx.core.Context here = services.vertx().getOrCreateContext();
-      ctx.route().probe().onComplete(ar -> here.runOnContext(v -> generate(runMode)));
-      return;
-    }
     phase = Phase.GENERATING;
     int thisAttempt = ++attempt;
     if (rawRelayApplies(runMode)) {
@@ -174,7 +167,7 @@ final class GenerationPipeline {
     java.util.random.RandomGenerator random = runMode == ReasoningMode.MORETHINK && seed != null
         ? new java.util.Random(seed) : services.random();
     GenerationRequest request = new GenerationRequest(ctx.body(), ctx.path(), ctx.upstreamModel(),
-        ctx.route().configFor(runMode), runMode, ctx.policy().reasoning(), random);
+        ctx.route().config(), runMode, ctx.policy().reasoning(), random);
     Future<RunResult> run;
     try {
       run = ReasoningRunners.forMode(runMode).run(request, streamer, tap);

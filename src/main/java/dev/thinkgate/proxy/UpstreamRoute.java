@@ -1,10 +1,6 @@
 package dev.thinkgate.proxy;
 
 import dev.thinkgate.config.GatewayConfig.RouteConfig;
-import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
-import dev.thinkgate.policy.ReasoningMode;
-import dev.thinkgate.reasoning.PrefillRoute;
-import dev.thinkgate.reasoning.jinja.JinjaChatTemplates;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +16,6 @@ final class UpstreamRoute {
   private final String baseUrl;
   private final String apiKey;
   private final byte[] headers;
-  private volatile PrefillRoute prefill = PrefillRoute.PENDING;
 
   /**
    * @param baseUrl the upstream's origin and path prefix without a trailing {@code /v1}
@@ -49,59 +44,6 @@ final class UpstreamRoute {
   RouteConfig config() {
     return config;
   }
-
-  /** What the probe decided for a {@code dialect: auto} route ({@code PENDING} until it ran). */
-  PrefillRoute prefill() {
-    return prefill;
-  }
-
-  void prefill(PrefillRoute decision) {
-    this.prefill = decision;
-  }
-
-  private volatile io.vertx.core.Future<PrefillRoute> probe =
-      io.vertx.core.Future.succeededFuture(PrefillRoute.PENDING);
-
-  /** Starts the probe of a {@code dialect: auto} route; its outcome becomes {@link #prefill()}. */
-  void startProbe(java.util.function.Function<UpstreamRoute, io.vertx.core.Future<PrefillRoute>> prober) {
-    if (config.dialect() == UpstreamDialect.AUTO || config.dialect() == UpstreamDialect.SGLANG) {
-      probe = prober.apply(this).onSuccess(this::prefill);
-    }
-  }
-
-  /** Completes when the route's probe (if any) has decided. */
-  io.vertx.core.Future<PrefillRoute> probe() {
-    return probe;
-  }
-
-  /**
-   * The route as a generation under {@code mode} uses it. For {@code dialect: auto}: the chat path
-   * for passthrough (the server's own template and reasoning parser), and for a prefill mode the
-   * path the probe chose, with the template it matched; {@code enable_thinking} only where that
-   * template reads it (vLLM drops unknown template kwargs, so on R1 it would do nothing).
-   */
-  RouteConfig configFor(ReasoningMode mode) {
-    PrefillRoute p = prefill;
-    if (config.dialect() == UpstreamDialect.SGLANG && p.path() == PrefillRoute.Path.COMPLETIONS
-        && mode != ReasoningMode.PASSTHROUGH) {
-      return new RouteConfig(config.model(), config.upstream(), UpstreamDialect.COMPLETIONS,
-          config.upstreamModel(), config.apiKeyEnv(), p.template(), false,
-          config.implicitThinkOpen(), config.timeouts(), config.healthPath());
-    }
-    if (config.dialect() != UpstreamDialect.AUTO) {
-      return config;
-    }
-    boolean completions = mode != ReasoningMode.PASSTHROUGH
-        && p.path() == PrefillRoute.Path.COMPLETIONS;
-    boolean kwarg = config.enableThinkingKwarg()
-        && (p.template() == null || TEMPLATES.get(p.template()).usesKwarg("enable_thinking"));
-    return new RouteConfig(config.model(), config.upstream(),
-        completions ? UpstreamDialect.COMPLETIONS : UpstreamDialect.VLLM, config.upstreamModel(),
-        config.apiKeyEnv(), p.template() != null ? p.template() : config.chatTemplate(), kwarg,
-        config.implicitThinkOpen(), config.timeouts(), config.healthPath());
-  }
-
-  private static final JinjaChatTemplates TEMPLATES = new JinjaChatTemplates();
 
   /** The client for plain requests; streamed calls go through {@link #pools()}. */
   HttpClientAgent client() {

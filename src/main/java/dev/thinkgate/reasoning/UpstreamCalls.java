@@ -3,8 +3,6 @@ package dev.thinkgate.reasoning;
 import dev.thinkgate.api.openai.OpenAiException;
 import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
 import dev.thinkgate.policy.ReasoningMode;
-import dev.thinkgate.reasoning.jinja.ChatTemplateException;
-import dev.thinkgate.reasoning.jinja.JinjaChatTemplates;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -93,7 +91,7 @@ final class UpstreamCalls {
       case CHAT_PREFILL -> new UpstreamRequest(UpstreamRequest.CHAT, clientCopy(),
           implicitOpen ? OutputSpan.THINKING_UNTIL_CLOSE : OutputSpan.AUTO);
       case TEMPLATE_PROMPT -> {
-        String prompt = generationPrompt();
+        String prompt = template().render(client.messages());
         yield new UpstreamRequest(UpstreamRequest.COMPLETIONS,
             completionsBody(prompt, Limits.CLIENT), openedBy(prompt, implicitOpen));
       }
@@ -130,7 +128,7 @@ final class UpstreamCalls {
         yield new UpstreamRequest(UpstreamRequest.CHAT, body, output);
       }
       case TEMPLATE_PROMPT -> {
-        String prompt = continued(generationPrompt(), prefill);
+        String prompt = continued(template().render(client.messages()), prefill);
         yield new UpstreamRequest(UpstreamRequest.COMPLETIONS, completionsBody(prompt, limits),
             output);
       }
@@ -162,31 +160,9 @@ final class UpstreamCalls {
         : base + prefill;
   }
 
-  /**
-   * The generation prompt of the client's messages under the route's chat template: the model's
-   * published template text rendered by a Jinja engine with transformers' semantics (the shipped
-   * {@code deepseek-r1}, {@code qwen3}, {@code qwq}), else a simplified built-in template.
-   */
-  private String generationPrompt() {
-    String name = request.route().chatTemplate();
-    if (JinjaChatTemplates.NAMES.contains(name)) {
-      List<java.util.Map<String, Object>> messages = new java.util.ArrayList<>();
-      for (Object m : client.messages()) {
-        if (m instanceof JsonObject message) {
-          messages.add(message.getMap());
-        }
-      }
-      try {
-        return JINJA.render(name, messages, true, false, null);
-      } catch (ChatTemplateException e) {
-        throw OpenAiException.badRequest("The route's chat template cannot render these messages: "
-            + e.getMessage(), "messages");
-      }
-    }
-    return templates.get(name).render(client.messages());
+  private ChatTemplate template() {
+    return templates.get(request.route().chatTemplate());
   }
-
-  private static final JinjaChatTemplates JINJA = new JinjaChatTemplates();
 
   private String upstreamModel() {
     return request.upstreamModel() != null
