@@ -84,10 +84,6 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--audit-dir", description = "quick start: write audit JSONL files here")
   Path auditDir;
 
-  @Option(names = "--implicit-think-open", description = "quick start: untagged text before"
-      + " </think> is thinking (a DeepSeek-R1 server started without a reasoning parser)")
-  boolean implicitThinkOpen;
-
   @Override
   public Integer call() throws Exception {
     CliLogging.configure();
@@ -147,7 +143,7 @@ public final class ServeCommand implements Callable<Integer> {
           + "' is not one of vllm, sglang, completions");
     }
     RouteConfig route = new RouteConfig("*", upstream, dialect, null, null, chatTemplate, false,
-        implicitThinkOpen, Timeouts.DEFAULT, "/health");
+        false, Timeouts.DEFAULT, "/health");
     Map<String, GuardConfig> guards = Map.of();
     if (guard != null) {
       GuardFormat format = GuardFormat.fromWire(guardFormat);
