@@ -174,11 +174,7 @@ final class UpstreamCalls {
   }
 
   private JsonObject completionsBody(String prompt, Limits limits) {
-    // The rendered prompt already holds the template's special tokens (DeepSeek-R1's BOS); vLLM's
-    // tokenizer would add BOS once more unless told not to (vLLM's CompletionRequest
-    // add_special_tokens, default true), and the model would see it twice.
-    JsonObject body = new JsonObject().put("model", upstreamModel()).put("prompt", prompt)
-        .put("add_special_tokens", false);
+    JsonObject body = new JsonObject().put("model", upstreamModel()).put("prompt", prompt);
     Integer maxTokens = limits.maxTokens() != null ? limits.maxTokens() : client.maxTokens();
     body.put("max_tokens", maxTokens != null ? maxTokens : DEFAULT_COMPLETIONS_MAX_TOKENS);
     List<String> stop = limits.stop() != null ? limits.stop() : client.stops();

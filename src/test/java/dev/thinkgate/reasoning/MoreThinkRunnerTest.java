@@ -149,7 +149,7 @@ class MoreThinkRunnerTest {
     String base = "<｜begin▁of▁sentence｜><｜User｜>How do I bake bread?<｜Assistant｜><think>\n";
     String word = continuations(9, 1).get(0);
     assertThat(upstream.body(0)).isEqualTo(new JsonObject().put("model", "deepseek-ai/R1-Distill")
-        .put("prompt", base).put("add_special_tokens", false).put("max_tokens", 1_000)
+        .put("prompt", base).put("max_tokens", 1_000)
         .put("stop", new JsonArray().add("</think>"))
         .put("temperature", 0.6).put("top_p", 0.95).put("seed", 7));
     assertThat(upstream.body(1).getString("prompt")).isEqualTo(base + "Hmm." + word);

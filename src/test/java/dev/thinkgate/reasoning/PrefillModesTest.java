@@ -72,7 +72,6 @@ class PrefillModesTest {
         .put("model", "deepseek-ai/R1-Distill")
         .put("prompt", "<｜begin▁of▁sentence｜><｜User｜>How do I bake bread?<｜Assistant｜>"
             + "<think>\n\n</think>\n\n")
-        .put("add_special_tokens", false) // BOS once (issue #15, finding 5)
         .put("max_tokens", 900)
         .put("stop", new JsonArray().add("END"))
         .put("temperature", 0.6).put("top_p", 0.95).put("seed", 7));
