@@ -167,7 +167,7 @@ final class GenerationPipeline {
     java.util.random.RandomGenerator random = runMode == ReasoningMode.MORETHINK && seed != null
         ? new java.util.Random(seed) : services.random();
     GenerationRequest request = new GenerationRequest(ctx.body(), ctx.path(), ctx.upstreamModel(),
-        ctx.route().config(), runMode, ctx.policy().reasoning(), random);
+        ctx.route().effectiveConfig(), runMode, ctx.policy().reasoning(), random);
     Future<RunResult> run;
     try {
       run = ReasoningRunners.forMode(runMode).run(request, streamer, tap);
@@ -191,7 +191,7 @@ final class GenerationPipeline {
         && channel instanceof SseChannel
         && !ctx.completionsApi()
         && !forceShadow
-        && ctx.route().config().dialect() != GatewayConfig.UpstreamDialect.COMPLETIONS
+        && ctx.route().effectiveConfig().dialect() != GatewayConfig.UpstreamDialect.COMPLETIONS
         && !ctx.route().config().implicitThinkOpen()
         && ctx.policy().clientDialect() == Policy.ClientDialect.REASONING_CONTENT
         && !screening.thinking().enabled() && !screening.answer().enabled()
