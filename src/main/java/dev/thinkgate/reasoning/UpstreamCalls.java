@@ -190,9 +190,17 @@ final class UpstreamCalls {
     return continued(generationPrompt, prefill).substring(generationPrompt.length());
   }
 
+  /** @throws OpenAiException 500 for a template no one ships (config validation prevents it) */
   private JinjaChatTemplate jinjaTemplate() {
-    String name = request.route().chatTemplate();
-    return templates.jinja().get(name == null ? "deepseek-r1" : name);
+    String name = request.route().chatTemplate() == null
+        ? "deepseek-r1" : request.route().chatTemplate();
+    if (!dev.thinkgate.reasoning.jinja.JinjaChatTemplates.NAMES.contains(name)) {
+      throw new OpenAiException(500, "server_error", "The route's chat_template '" + name
+          + "' is unknown; known templates: "
+          + String.join(", ", dev.thinkgate.reasoning.jinja.JinjaChatTemplates.NAMES), null,
+          "unknown_chat_template");
+    }
+    return templates.jinja().get(name);
   }
 
   /**

@@ -57,7 +57,7 @@ class ConfigLoaderTest {
     assertThat(result.errors()).isEmpty();
     GatewayConfig c = result.config();
     assertThat(c.routes()).singleElement().satisfies(r -> {
-      assertThat(r.dialect()).isEqualTo(UpstreamDialect.VLLM);
+      assertThat(r.dialect()).isEqualTo(UpstreamDialect.AUTO);
       assertThat(r.timeouts()).isEqualTo(GatewayConfig.Timeouts.DEFAULT);
       assertThat(r.healthPath()).isEqualTo("/health");
     });
