@@ -60,6 +60,7 @@ final class GatewayHarness implements AutoCloseable {
   private Path policiesDir = Path.of("policies");
   private String upstreamUrl;
   private String chatTemplate = "deepseek-r1";
+  private boolean enableThinkingKwarg;
 
   GatewayHarness model(ModelEmulatorOptions options) {
     this.modelOptions = options;
@@ -119,6 +120,11 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
+  GatewayHarness enableThinkingKwarg() {
+    this.enableThinkingKwarg = true;
+    return this;
+  }
+
   GatewayHarness implicitThinkOpen() {
     this.implicitThinkOpen = true;
     return this;
@@ -162,7 +168,7 @@ final class GatewayHarness implements AutoCloseable {
     }
     String url = upstreamUrl != null ? upstreamUrl : "http://127.0.0.1:" + modelPort;
     RouteConfig route = new RouteConfig(routeModel, url, dialect,
-        null, null, chatTemplate, false, implicitThinkOpen, timeouts, "/health");
+        null, null, chatTemplate, enableThinkingKwarg, implicitThinkOpen, timeouts, "/health");
     ServerConfig server = new ServerConfig("127.0.0.1", 0, 0, null, maxBody, 60_000, false);
     GatewayConfig base = new GatewayConfig(server, List.of(route), guards, tenants,
         AuditConfig.NONE, Map.of());
