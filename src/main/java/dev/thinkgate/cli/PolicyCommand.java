@@ -126,12 +126,24 @@ public final class PolicyCommand {
             route.chatTemplate(), route.enableThinkingKwarg(), route.implicitThinkOpen(),
             route.timeouts(), route.healthPath())
         : route;
-    String model = route.upstreamModel() != null ? route.upstreamModel()
-        : route.model().contains("*") ? dev.thinkgate.emulator.ModelEmulatorOptions.DEFAULT_MODEL
-        : route.model();
-    return new dev.thinkgate.reasoning.PrefillProbe(transport,
-            dev.thinkgate.reasoning.ChatTemplates.builtIn().jinja())
-        .probe(asAuto, model).await();
+    io.vertx.core.Future<String> model;
+    if (route.upstreamModel() != null || !route.model().contains("*")) {
+      model = io.vertx.core.Future.succeededFuture(
+          route.upstreamModel() != null ? route.upstreamModel() : route.model());
+    } else { // a pattern: the first model the server lists (vLLM checks the name)
+      io.vertx.core.http.RequestOptions list = new io.vertx.core.http.RequestOptions()
+          .setMethod(io.vertx.core.http.HttpMethod.GET).setAbsoluteURI(base + "/v1/models")
+          .setTimeout(10_000);
+      if (apiKey != null) {
+        list.putHeader("Authorization", "Bearer " + apiKey);
+      }
+      model = client.request(list).compose(r -> r.send()).compose(r -> r.body())
+          .map(b -> b.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id"))
+          .otherwise(route.model());
+    }
+    dev.thinkgate.reasoning.PrefillProbe probe = new dev.thinkgate.reasoning.PrefillProbe(
+        transport, dev.thinkgate.reasoning.ChatTemplates.builtIn().jinja());
+    return model.compose(name -> probe.probe(asAuto, name)).await();
   }
 
   /** True when the policy's mode (or an override it allows) prefills the assistant turn. */
