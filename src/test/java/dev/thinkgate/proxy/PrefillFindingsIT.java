@@ -86,9 +86,14 @@ class PrefillFindingsIT {
       assertThat(s.status()).isEqualTo(200);
       List<String> prompts = h.model.prompts();
       assertThat(prompts).hasSizeGreaterThan(2);
-      // the client saw exactly the thought the last call continues
-      String last = prompts.get(prompts.size() - 1);
-      assertThat(last).isEqualTo(R1_HEAD + s.thinking() + "</think>\n\n");
+      // every round (and the answer call) continues exactly the thought the client saw so far:
+      // nothing held back or dropped between rounds
+      String seen = R1_HEAD + s.thinking();
+      for (String p : prompts) {
+        String thought = p.endsWith("</think>\n\n")
+            ? p.substring(0, p.length() - "</think>\n\n".length()) : p;
+        assertThat(seen).startsWith(thought);
+      }
     }
   }
 
