@@ -132,4 +132,40 @@ class PrefillFindingsIT {
           + "<|im_start|>assistant\n<think>\n\n</think>\n\n");
     }
   }
+
+  @Test
+  void aReloadProbesTheRoutesAgain() throws Exception {
+    try (GatewayHarness h = new GatewayHarness().model(emulator(ServerProfile.VLLM_0_11,
+        "deepseek-r1")).dialect(UpstreamDialect.AUTO).chatTemplate(null).policy("zerothink")
+        .start()) {
+      assertThat(h.gateway.prefillDecisions().getJsonObject("*").getString("template"))
+          .isEqualTo("deepseek-r1");
+      // the route now points at a Qwen3 server
+      dev.thinkgate.emulator.EmulatedModelServer qwen3 = new dev.thinkgate.emulator
+          .EmulatedModelServer(h.vertx, emulator(ServerProfile.VLLM_0_16, "qwen3"));
+      int port = qwen3.start("127.0.0.1", 0).await();
+      var route = new dev.thinkgate.config.GatewayConfig.RouteConfig("*",
+          "http://127.0.0.1:" + port, UpstreamDialect.AUTO, null, null, null, false, false,
+          null, null);
+      var base = new dev.thinkgate.config.GatewayConfig(
+          new dev.thinkgate.config.GatewayConfig.ServerConfig("127.0.0.1", 0, 0, null,
+              1 << 20, 60_000, false), List.of(route), java.util.Map.of(), List.of(),
+          dev.thinkgate.config.GatewayConfig.AuditConfig.NONE, java.util.Map.of());
+      var loaded = new dev.thinkgate.config.ConfigLoader(n -> null)
+          .withPolicies(base, java.nio.file.Path.of("policies"));
+
+      h.gateway.apply(loaded.config());
+
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!"qwen3".equals(h.gateway.prefillDecisions().getJsonObject("*").getString("template"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(20); // test thread, not an event loop: waiting for the async probe
+      }
+      assertThat(h.gateway.prefillDecisions().getJsonObject("*").getString("reason"))
+          .isEqualTo("completions path with template qwen3: the chat path rewrites prefills");
+      assertThat(zeroThink(h).status()).isEqualTo(200);
+      assertThat(qwen3.prompts()).containsExactly("<|im_start|>user\n" + Q + "<|im_end|>\n"
+          + "<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    }
+  }
 }
