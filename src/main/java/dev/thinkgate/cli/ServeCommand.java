@@ -46,13 +46,20 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--upstream", description = "quick start: the model server's base URL")
   String upstream;
 
-  @Option(names = "--upstream-dialect", defaultValue = "vllm",
-      description = "quick start: vllm | sglang | completions (default: ${DEFAULT-VALUE})")
+  @Option(names = "--upstream-dialect", defaultValue = "auto",
+      description = "quick start: auto | vllm | sglang | completions (default: ${DEFAULT-VALUE};"
+          + " auto probes the server's /tokenize)")
   String upstreamDialect;
 
-  @Option(names = "--chat-template", defaultValue = "deepseek-r1",
-      description = "quick start, completions dialect: deepseek-r1 | qwen3")
+  @Option(names = "--chat-template",
+      description = "quick start: the server's template, deepseek-r1 | qwen3 | qwq (auto detects"
+          + " it on vLLM; needed for SGLang; completions default: deepseek-r1)")
   String chatTemplate;
+
+  @Option(names = "--implicit-think-open",
+      description = "quick start: the server has no reasoning parser and its template opens the"
+          + " thought (R1-Distill): text before </think> is thinking")
+  boolean implicitThinkOpen;
 
   @Option(names = "--host", defaultValue = "0.0.0.0", description = "quick start: bind address")
   String host;
@@ -140,10 +147,14 @@ public final class ServeCommand implements Callable<Integer> {
       dialect = UpstreamDialect.valueOf(upstreamDialect.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--upstream-dialect: '" + upstreamDialect
-          + "' is not one of vllm, sglang, completions");
+          + "' is not one of auto, vllm, sglang, completions");
+    }
+    if (chatTemplate != null && !List.of("deepseek-r1", "qwen3", "qwq").contains(chatTemplate)) {
+      throw new IllegalArgumentException("--chat-template: '" + chatTemplate
+          + "' is not one of deepseek-r1, qwen3, qwq");
     }
     RouteConfig route = new RouteConfig("*", upstream, dialect, null, null, chatTemplate, false,
-        false, Timeouts.DEFAULT, "/health");
+        implicitThinkOpen, Timeouts.DEFAULT, "/health");
     Map<String, GuardConfig> guards = Map.of();
     if (guard != null) {
       GuardFormat format = GuardFormat.fromWire(guardFormat);

@@ -22,19 +22,37 @@ import java.util.Objects;
 public final class AdminApi {
   private final ConfigStore store;
   private final byte[] adminKeyDigest;
+  private final java.util.function.Supplier<JsonObject> prefillDecisions;
 
   /** @param adminKeyHash {@code sha256:<hex>} of the admin key; null disables the admin API */
   public AdminApi(ConfigStore store, String adminKeyHash) {
+    this(store, adminKeyHash, null);
+  }
+
+  /**
+   * @param prefillDecisions each route's prefill decision (route model → decision), shown as
+   *     {@code prefill_decisions} in {@code /admin/config}; null = not shown
+   */
+  public AdminApi(ConfigStore store, String adminKeyHash,
+      java.util.function.Supplier<JsonObject> prefillDecisions) {
     this.store = Objects.requireNonNull(store, "store");
     this.adminKeyDigest = adminKeyHash == null ? null : ApiKeyHash.bytes(adminKeyHash);
+    this.prefillDecisions = prefillDecisions;
+  }
+
+  private JsonObject config() {
+    JsonObject config = new JsonObject(ConfigRenderer.gatewayMasked(store.current()).toString());
+    if (prefillDecisions != null) {
+      config.put("prefill_decisions", prefillDecisions.get());
+    }
+    return config;
   }
 
   /** A router with the admin routes; mount it on the admin server or a sub-router. */
   public Router router(Vertx vertx) {
     Router router = Router.router(vertx);
     router.route("/admin/*").handler(this::authenticate);
-    router.get("/admin/config").handler(ctx ->
-        json(ctx, 200, new JsonObject(ConfigRenderer.gatewayMasked(store.current()).toString())));
+    router.get("/admin/config").handler(ctx -> json(ctx, 200, config()));
     router.get("/admin/reload").handler(ctx -> json(ctx, 200, status(store.lastReload())));
     router.post("/admin/reload").handler(ctx ->
         vertx.executeBlocking(store::reload).onComplete(done -> {

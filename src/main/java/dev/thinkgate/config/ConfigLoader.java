@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-  private static final List<String> CHAT_TEMPLATES = List.of("deepseek-r1", "qwen3");
+  private static final List<String> CHAT_TEMPLATES = List.of("deepseek-r1", "qwen3", "qwq");
   private static final List<String> SINK_TYPES = List.of("file");
   private static final String NAME_RULE =
       "letters, digits, '.', '_' and '-', starting with a letter or digit";
@@ -141,15 +141,20 @@ public final class ConfigLoader {
     for (ConfigNode n : root.objectList("routes")) {
       String model = n.requiredString("model", "a model name, a glob such as deepseek-*, or *");
       String upstream = url(n, "upstream");
-      UpstreamDialect dialect = n.enumValue("dialect", UpstreamDialect.class, UpstreamDialect.VLLM);
+      UpstreamDialect dialect = n.enumValue("dialect", UpstreamDialect.class, UpstreamDialect.AUTO);
       String upstreamModel = n.string("upstream_model", null);
       String apiKeyEnv = envName(n, "api_key_env");
-      String chatTemplate = n.string("chat_template", "deepseek-r1");
-      if (!CHAT_TEMPLATES.contains(chatTemplate)) {
+      String chatTemplate = n.string("chat_template", null);
+      if (chatTemplate != null && !CHAT_TEMPLATES.contains(chatTemplate)) {
         n.error("chat_template", ConfigNode.quote(chatTemplate) + " is not one of "
             + String.join(", ", CHAT_TEMPLATES));
       }
       boolean enableThinkingKwarg = n.bool("enable_thinking_kwarg", false);
+      if (enableThinkingKwarg && chatTemplate != null && !chatTemplate.equals("qwen3")) {
+        // vLLM drops chat_template_kwargs the template does not read: the kwarg would do nothing
+        n.error("enable_thinking_kwarg", "true, but chat_template '" + chatTemplate
+            + "' has no enable_thinking variable; allowed: false, or chat_template qwen3");
+      }
       boolean implicitThinkOpen = n.bool("implicit_think_open", false);
       Timeouts timeouts = timeouts(n.object("timeouts"));
       String healthPath = n.string("health_path", "/health");

@@ -49,7 +49,9 @@ public record GatewayConfig(
    * @param model the model name clients send; {@code *} or a glob like {@code deepseek-*}
    * @param upstreamModel the name sent upstream; null = the client's
    * @param apiKeyEnv environment variable holding the upstream's API key; null = none
-   * @param chatTemplate for the {@code completions} dialect: {@code deepseek-r1} or {@code qwen3}
+   * @param chatTemplate the server's chat template ({@code deepseek-r1}, {@code qwen3} or
+   *     {@code qwq}), or null = unknown: {@code auto} detects it, {@code completions} uses
+   *     {@code deepseek-r1}
    * @param enableThinkingKwarg ZeroThink via {@code chat_template_kwargs.enable_thinking=false}
    * @param implicitThinkOpen the upstream has no reasoning parser and its template opens the
    *     thought, so un-tagged text before {@code </think>} is thinking (DESIGN §4)
@@ -59,10 +61,9 @@ public record GatewayConfig(
       String apiKeyEnv, String chatTemplate, boolean enableThinkingKwarg, boolean implicitThinkOpen,
       Timeouts timeouts, String healthPath) {
     public RouteConfig {
-      dialect = dialect == null ? UpstreamDialect.VLLM : dialect;
+      dialect = dialect == null ? UpstreamDialect.AUTO : dialect;
       timeouts = timeouts == null ? Timeouts.DEFAULT : timeouts;
       healthPath = healthPath == null ? "/health" : healthPath;
-      chatTemplate = chatTemplate == null ? "deepseek-r1" : chatTemplate;
     }
 
     /** True when this route serves the client's model name (exact, {@code *}, or glob). */
@@ -78,7 +79,12 @@ public record GatewayConfig(
     }
   }
 
-  public enum UpstreamDialect { VLLM, SGLANG, COMPLETIONS }
+  /**
+   * How prefills reach the model. {@code AUTO}: probe the server ({@code /tokenize}) at startup
+   * and on reload and use the chat path only where every prefill survives the template, else the
+   * completions path with the server's generation prompt (see {@code reasoning.PrefillProbe}).
+   */
+  public enum UpstreamDialect { VLLM, SGLANG, COMPLETIONS, AUTO }
 
   /**
    * @param poolAcquireMs longest a call waits for a free pooled connection when every one the

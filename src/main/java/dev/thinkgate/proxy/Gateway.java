@@ -65,7 +65,8 @@ public final class Gateway implements AutoCloseable {
     HttpServer admin = null;
     int adminPort = -1;
     if (config.server().adminPort() > 0 && config.server().adminPort() != config.server().port()) {
-      Router router = new AdminApi(store, config.server().adminKeyHash()).router(vertx);
+      Router router = new AdminApi(store, config.server().adminKeyHash(), server::prefillDecisions)
+          .router(vertx);
       router.get("/metrics").handler(rc -> rc.response()
           .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
           .end(metrics.scrape()));

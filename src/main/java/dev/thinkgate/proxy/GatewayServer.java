@@ -72,11 +72,59 @@ public final class GatewayServer {
         audit, random, clockMillis, initial.server().requestTimeoutMs());
   }
 
-  /** Applies a new valid configuration to new requests; open streams keep theirs. */
+  /**
+   * Applies a new valid configuration to new requests; open streams keep theirs. Routes keep the
+   * prefill decision of an unchanged route of the previous configuration until their new probe
+   * ({@link #probeRoutes()}) decides.
+   */
   public void apply(GatewayConfig config) {
+    GatewayRuntime previous = runtime.get();
     GatewayRuntime next = factory.build(config);
+    for (UpstreamRoute route : next.routes()) {
+      for (UpstreamRoute old : previous.routes()) {
+        if (old.config().equals(route.config())) {
+          route.decide(old.decision());
+        }
+      }
+    }
     runtime.set(next);
     limiter.retainOnly(next.tenants().tenants());
+    probeRoutes();
+  }
+
+  /**
+   * Probes every {@code dialect: auto} route of the current configuration (at start and after a
+   * reload) and logs each route's decision once; completes when all decided (never fails).
+   */
+  public Future<Void> probeRoutes() {
+    java.util.List<Future<?>> probes = new java.util.ArrayList<>();
+    for (UpstreamRoute route : runtime.get().routes()) {
+      if (route.config().dialect() != GatewayConfig.UpstreamDialect.AUTO) {
+        continue;
+      }
+      dev.thinkgate.reasoning.PrefillProbe probe = new dev.thinkgate.reasoning.PrefillProbe(
+          route.probeTransport(), dev.thinkgate.reasoning.ChatTemplates.builtIn().jinja());
+      probes.add(route.probeModel()
+          .compose(model -> probe.probe(route.config(), model))
+          .onSuccess(decision -> {
+            String previous = route.decision().reason();
+            route.decide(decision);
+            if (!decision.reason().equals(previous)) {
+              LOG.log(decision.prefillsKept() ? Logger.Level.INFO : Logger.Level.WARNING,
+                  "route " + route.label() + " -> " + route.baseUrl() + ": " + decision.reason());
+            }
+          }));
+    }
+    return Future.join(probes).mapEmpty();
+  }
+
+  /** Each route's prefill decision, for {@code /admin/config}: route model → decision. */
+  public JsonObject prefillDecisions() {
+    JsonObject out = new JsonObject();
+    for (UpstreamRoute route : runtime.get().routes()) {
+      out.put(route.label(), route.decision().toJson());
+    }
+    return out;
   }
 
   public GatewayMetrics metrics() {
@@ -100,12 +148,14 @@ public final class GatewayServer {
     }
     checkUpstreams();
     healthTimer = vertx.setPeriodic(HEALTH_INTERVAL_MS, id -> checkUpstreams());
+    // prefills must reach the model as sent from the first request on: decide before listening
+    Future<Void> probed = probeRoutes();
     // Instances share a listening socket only when they ask for the same port, so a "free
     // port" is chosen once, up front.
     int shared = port == 0 && eventLoops > 1 ? freePort(host) : port;
     java.util.Set<Integer> bound = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    return vertx.deployVerticle(() -> new ServerVerticle(host, shared, bound),
-            new DeploymentOptions().setInstances(eventLoops))
+    return probed.compose(p -> vertx.deployVerticle(() -> new ServerVerticle(host, shared, bound),
+            new DeploymentOptions().setInstances(eventLoops)))
         .compose(id -> {
           deployments.add(id);
           if (bound.size() != 1) {

@@ -166,8 +166,11 @@ final class GenerationPipeline {
     Long seed = ctx.policy().reasoning().morethink().seed();
     java.util.random.RandomGenerator random = runMode == ReasoningMode.MORETHINK && seed != null
         ? new java.util.Random(seed) : services.random();
+    // a passthrough sends no prefill: it keeps the chat path (tools, server-side templating);
+    // only prefills follow the route's probed decision
     GenerationRequest request = new GenerationRequest(ctx.body(), ctx.path(), ctx.upstreamModel(),
-        ctx.route().config(), runMode, ctx.policy().reasoning(), random);
+        runMode == ReasoningMode.PASSTHROUGH ? ctx.route().config() : ctx.route().effectiveConfig(),
+        runMode, ctx.policy().reasoning(), random);
     Future<RunResult> run;
     try {
       run = ReasoningRunners.forMode(runMode).run(request, streamer, tap);

@@ -1,6 +1,12 @@
 package dev.thinkgate.proxy;
 
 import dev.thinkgate.config.GatewayConfig.RouteConfig;
+import dev.thinkgate.reasoning.PrefillProbe;
+import dev.thinkgate.reasoning.PrefillProbe.Decision;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +22,9 @@ final class UpstreamRoute {
   private final String baseUrl;
   private final String apiKey;
   private final byte[] headers;
+  /** How prefills reach the model: the configured dialect until a probe decides (auto). */
+  private volatile Decision decision;
+  private volatile RouteConfig effective;
 
   /**
    * @param baseUrl the upstream's origin and path prefix without a trailing {@code /v1}
@@ -39,6 +48,68 @@ final class UpstreamRoute {
         + "Accept: text/event-stream\r\n"
         + (apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n");
     this.headers = block.getBytes(StandardCharsets.UTF_8);
+    decide(Decision.configured(config));
+  }
+
+  /** The prefill decision in force (see {@link PrefillProbe}). */
+  Decision decision() {
+    return decision;
+  }
+
+  void decide(Decision decision) {
+    this.effective = decision.apply(config);
+    this.decision = decision;
+  }
+
+  /** The route as the reasoning runners use it: {@code dialect: auto} resolved by the probe. */
+  RouteConfig effectiveConfig() {
+    return effective;
+  }
+
+  /** A transport for {@link PrefillProbe}: plain JSON POSTs to the upstream's origin. */
+  PrefillProbe.Transport probeTransport() {
+    return (path, body) -> {
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST)
+          .setAbsoluteURI(baseUrl + path)
+          .setTimeout(Math.max(1_000, Math.min(30_000, config.timeouts().connectMs() * 5)))
+          .putHeader("Content-Type", "application/json");
+      if (apiKey != null) {
+        options.putHeader("Authorization", "Bearer " + apiKey);
+      }
+      return client.request(options)
+          .compose(request -> request.send(body.toBuffer()))
+          .compose(response -> response.body().map(buffer -> {
+            JsonObject json;
+            try {
+              json = buffer.length() == 0 ? new JsonObject() : buffer.toJsonObject();
+            } catch (RuntimeException e) {
+              json = new JsonObject();
+            }
+            return new PrefillProbe.Reply(response.statusCode(), json);
+          }));
+    };
+  }
+
+  /**
+   * The model name to probe with: the upstream's, else the route's when it is not a pattern,
+   * else the first the server lists at {@code /v1/models} (vLLM checks the name).
+   */
+  Future<String> probeModel() {
+    if (config.upstreamModel() != null) {
+      return Future.succeededFuture(config.upstreamModel());
+    }
+    if (!config.model().contains("*")) {
+      return Future.succeededFuture(config.model());
+    }
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setAbsoluteURI(baseUrl + "/v1/models").setTimeout(10_000);
+    if (apiKey != null) {
+      options.putHeader("Authorization", "Bearer " + apiKey);
+    }
+    return client.request(options).compose(request -> request.send())
+        .compose(response -> response.body())
+        .map(buffer -> buffer.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id"))
+        .otherwise(config.model());
   }
 
   RouteConfig config() {

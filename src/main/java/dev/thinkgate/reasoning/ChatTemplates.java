@@ -17,6 +17,17 @@ public final class ChatTemplates {
 
   private final Map<String, ChatTemplate> byName;
 
+  /** The published Jinja templates, loaded once (Jinjava parses lazily and is thread-safe). */
+  private static final class Jinja {
+    static final dev.thinkgate.reasoning.jinja.JinjaChatTemplates TEMPLATES =
+        new dev.thinkgate.reasoning.jinja.JinjaChatTemplates();
+  }
+
+  /** The published templates (deepseek-r1, qwen3, qwq) that prompts are rendered with. */
+  public dev.thinkgate.reasoning.jinja.JinjaChatTemplates jinja() {
+    return Jinja.TEMPLATES;
+  }
+
   public ChatTemplates(Map<String, ChatTemplate> byName) {
     this.byName = Map.copyOf(byName);
   }

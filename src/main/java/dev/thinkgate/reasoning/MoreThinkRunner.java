@@ -24,8 +24,9 @@ import java.util.List;
  * total); each round's {@code max_tokens} = thinking budget left; the answer's = total − thinking
  * tokens generated (the paper uses total − think_budget, i.e. never more than 6,000; we give the
  * answer the unused thinking budget too). No answer budget left → the stream ends with
- * {@code finish_reason: length} and no answer call. The answer call's stop is the client's plus
- * {@code </think>}, as in the paper.
+ * {@code finish_reason: length} and no answer call. The answer call's stop strings are the
+ * client's own: the thought is closed, and {@code </think>} as a stop would make vLLM hold back
+ * answer text while it may be pending (and a reasoning parser drop it).
  */
 public final class MoreThinkRunner implements ReasoningRunner {
   private final ChatTemplates templates;
@@ -110,9 +111,6 @@ public final class MoreThinkRunner implements ReasoningRunner {
         return Future.succeededFuture(stream.endWithFinish("length", rounds, ThoughtText.OPEN));
       }
       List<String> stop = new ArrayList<>(client.stops());
-      if (!stop.contains(ThoughtText.CLOSE)) {
-        stop.add(ThoughtText.CLOSE);
-      }
       UpstreamRequest answer = calls.prefilled(
           ThoughtText.OPEN + thought + ThoughtText.CLOSE_AND_ANSWER,
           new UpstreamCalls.Limits(answerBudget, stop), OutputSpan.ANSWER);

@@ -3,9 +3,14 @@ package dev.thinkgate.reasoning;
 import dev.thinkgate.api.openai.OpenAiException;
 import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
 import dev.thinkgate.policy.ReasoningMode;
+import dev.thinkgate.reasoning.jinja.ChatTemplateException;
+import dev.thinkgate.reasoning.jinja.JinjaChatTemplate;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Builds the upstream requests of one generation for the route's backend dialect (DESIGN §5).
@@ -21,7 +26,10 @@ import java.util.List;
  *       to its {@code prompt}.
  * </ul>
  * A prefill always starts with {@link ThoughtText#OPEN}; on a prompt that already ends with it
- * (DeepSeek-R1 generation prompts) it is not doubled.
+ * (DeepSeek-R1 generation prompts) it is not doubled — also on SGLang's chat path, which
+ * appends the prefill to the generation prompt. Template prompts are rendered with the published
+ * Jinja template (the one {@code dialect: auto} found the server to use) and sent with
+ * {@code add_special_tokens: false}: the template renders BOS itself.
  */
 final class UpstreamCalls {
   /**
@@ -79,9 +87,15 @@ final class UpstreamCalls {
     }
   }
 
-  /** True when the upstream takes {@code chat_template_kwargs} (a chat-dialect route). */
+  /**
+   * True when {@code chat_template_kwargs.enable_thinking} reaches a template that reads it: a
+   * chat-dialect route whose template is unknown (configuration is trusted) or reads it (Qwen3).
+   * vLLM silently drops kwargs a template does not read (R1, QwQ).
+   */
   boolean acceptsTemplateKwargs() {
-    return shape == Shape.CHAT_PREFILL;
+    String name = request.route().chatTemplate();
+    return shape == Shape.CHAT_PREFILL
+        && (name == null || templates.jinja().get(name).usesKwarg("enable_thinking"));
   }
 
   /** The client's request as it is, for the upstream's model. */
@@ -91,7 +105,7 @@ final class UpstreamCalls {
       case CHAT_PREFILL -> new UpstreamRequest(UpstreamRequest.CHAT, clientCopy(),
           implicitOpen ? OutputSpan.THINKING_UNTIL_CLOSE : OutputSpan.AUTO);
       case TEMPLATE_PROMPT -> {
-        String prompt = template().render(client.messages());
+        String prompt = renderPrompt();
         yield new UpstreamRequest(UpstreamRequest.COMPLETIONS,
             completionsBody(prompt, Limits.CLIENT), openedBy(prompt, implicitOpen));
       }
@@ -120,7 +134,7 @@ final class UpstreamCalls {
       case CHAT_PREFILL -> {
         JsonObject body = clientCopy();
         JsonArray messages = client.messages().copy()
-            .add(new JsonObject().put("role", "assistant").put("content", prefill));
+            .add(new JsonObject().put("role", "assistant").put("content", chatPrefill(prefill)));
         body.put("messages", messages)
             .put("continue_final_message", true)
             .put("add_generation_prompt", false);
@@ -128,7 +142,7 @@ final class UpstreamCalls {
         yield new UpstreamRequest(UpstreamRequest.CHAT, body, output);
       }
       case TEMPLATE_PROMPT -> {
-        String prompt = continued(template().render(client.messages()), prefill);
+        String prompt = continued(renderPrompt(), prefill);
         yield new UpstreamRequest(UpstreamRequest.COMPLETIONS, completionsBody(prompt, limits),
             output);
       }
@@ -155,13 +169,117 @@ final class UpstreamCalls {
 
   /** {@code base} + {@code prefill}, without doubling the thought opening. */
   static String continued(String base, String prefill) {
-    return base.endsWith(ThoughtText.OPEN)
+    return base.endsWith(ThoughtText.OPEN) && prefill.startsWith(ThoughtText.OPEN)
         ? base + prefill.substring(ThoughtText.OPEN.length())
         : base + prefill;
   }
 
-  private ChatTemplate template() {
-    return templates.get(request.route().chatTemplate());
+  /**
+   * The final assistant message of a chat prefill. SGLang drops it, renders the generation
+   * prompt and appends its text (serving_chat.py {@code _apply_jinja_template}), so where the
+   * route's template is known and its generation prompt already opens the thought, the opening is
+   * not sent again.
+   */
+  private String chatPrefill(String prefill) {
+    String name = request.route().chatTemplate();
+    if (request.route().dialect() != UpstreamDialect.SGLANG || name == null) {
+      return prefill;
+    }
+    String generationPrompt = jinjaTemplate().render(
+        conversation(client.messages(), client.messages().size()), true, false, templateKwargs());
+    return continued(generationPrompt, prefill).substring(generationPrompt.length());
+  }
+
+  /** @throws OpenAiException 500 for a template no one ships (config validation prevents it) */
+  private JinjaChatTemplate jinjaTemplate() {
+    String name = request.route().chatTemplate() == null
+        ? "deepseek-r1" : request.route().chatTemplate();
+    if (!dev.thinkgate.reasoning.jinja.JinjaChatTemplates.NAMES.contains(name)) {
+      throw new OpenAiException(500, "server_error", "The route's chat_template '" + name
+          + "' is unknown; known templates: "
+          + String.join(", ", dev.thinkgate.reasoning.jinja.JinjaChatTemplates.NAMES), null,
+          "unknown_chat_template");
+    }
+    return templates.jinja().get(name);
+  }
+
+  /**
+   * The prompt of the client's conversation rendered with the route's published template, ending
+   * with the generation prompt; a final assistant message (the client's own prefill) is appended
+   * to the generation prompt, as the model would see it under the generation prompt.
+   *
+   * @throws OpenAiException 400 when the template cannot render the conversation
+   */
+  private String renderPrompt() {
+    JsonArray messages = client.messages();
+    int count = messages.size();
+    boolean continuesLast = count > 0 && messages.getValue(count - 1) instanceof JsonObject last
+        && "assistant".equals(last.getValue("role"));
+    try {
+      String prompt = jinjaTemplate().render(conversation(messages, continuesLast ? count - 1 : count),
+          true, false, templateKwargs());
+      return continuesLast
+          ? continued(prompt, contentText(messages.getJsonObject(count - 1), count - 1)) : prompt;
+    } catch (ChatTemplateException e) {
+      throw OpenAiException.badRequest("The route's chat template cannot render this"
+          + " conversation: " + e.getMessage(), "messages");
+    }
+  }
+
+  /** The client's {@code chat_template_kwargs} that the template reads (vLLM drops the rest). */
+  private Map<String, Object> templateKwargs() {
+    Map<String, Object> used = new LinkedHashMap<>();
+    if (client.body().getValue("chat_template_kwargs") instanceof JsonObject kwargs) {
+      JinjaChatTemplate template = jinjaTemplate();
+      for (Map.Entry<String, Object> e : kwargs) {
+        if (template.usesKwarg(e.getKey())) {
+          used.put(e.getKey(), e.getValue());
+        }
+      }
+    }
+    return used;
+  }
+
+  private static List<Map<String, Object>> conversation(JsonArray messages, int end) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (int i = 0; i < end; i++) {
+      if (!(messages.getValue(i) instanceof JsonObject m)
+          || !(m.getValue("role") instanceof String role)) {
+        throw OpenAiException.badRequest("messages[" + i + "] must be an object with a role",
+            "messages");
+      }
+      Map<String, Object> message = new LinkedHashMap<>();
+      message.put("role", role);
+      message.put("content", contentText(m, i));
+      out.add(message);
+    }
+    return out;
+  }
+
+  /** A string, or the text parts joined with newlines (vLLM's "string" content format). */
+  private static String contentText(JsonObject message, int i) {
+    Object content = message.getValue("content");
+    if (content == null) {
+      return "";
+    }
+    if (content instanceof String s) {
+      return s;
+    }
+    if (content instanceof JsonArray parts) {
+      StringBuilder text = new StringBuilder();
+      for (Object part : parts) {
+        if (part instanceof JsonObject p && "text".equals(p.getString("type"))
+            && p.getValue("text") instanceof String t) {
+          text.append(text.isEmpty() ? "" : "\n").append(t);
+        } else {
+          throw OpenAiException.badRequest("messages[" + i + "].content: only text parts can be"
+              + " rendered with this route's chat template", "messages");
+        }
+      }
+      return text.toString();
+    }
+    throw OpenAiException.badRequest(
+        "messages[" + i + "].content must be a string or an array of text parts", "messages");
   }
 
   private String upstreamModel() {
@@ -174,7 +292,9 @@ final class UpstreamCalls {
   }
 
   private JsonObject completionsBody(String prompt, Limits limits) {
-    JsonObject body = new JsonObject().put("model", upstreamModel()).put("prompt", prompt);
+    // the rendered template holds BOS already; the tokenizer must not add a second one
+    JsonObject body = new JsonObject().put("model", upstreamModel()).put("prompt", prompt)
+        .put("add_special_tokens", false);
     Integer maxTokens = limits.maxTokens() != null ? limits.maxTokens() : client.maxTokens();
     body.put("max_tokens", maxTokens != null ? maxTokens : DEFAULT_COMPLETIONS_MAX_TOKENS);
     List<String> stop = limits.stop() != null ? limits.stop() : client.stops();

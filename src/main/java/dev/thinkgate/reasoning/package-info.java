@@ -39,12 +39,12 @@
  *       modes: the prefill is appended to its prompt.
  * </ul>
  *
- * <h2>Caveat for chat-dialect routes</h2>
+ * <h2>Where prefills go</h2>
  * {@code vllm}/{@code sglang} prefill relies on the server's chat template rendering the final
- * assistant message verbatim. DeepSeek-R1-Distill's stock template keeps only the text after the
- * last {@code </think>} of an assistant message, so a closed-thought prefill (ZeroThink,
- * LessThink, the MoreThink/budget answer call) loses its thought there. Serve such models through
- * the {@code completions} dialect (ThinkGate renders the template and keeps the prefill), or give
- * the server a template that keeps assistant content.
+ * assistant message verbatim, which none of the published R1-Distill, Qwen3 and QwQ templates do
+ * (R1/QwQ drop the text before {@code </think>}, Qwen3 re-wraps it). {@code dialect: auto} (the
+ * default) lets {@link dev.thinkgate.reasoning.PrefillProbe} ask the server and, where prefills
+ * do not survive, sends them on the completions path rendered with the matching published
+ * template ({@link dev.thinkgate.reasoning.jinja.JinjaChatTemplates}).
  */
 package dev.thinkgate.reasoning;

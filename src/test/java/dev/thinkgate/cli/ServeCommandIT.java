@@ -103,6 +103,13 @@ class ServeCommandIT {
             .containsPattern("thinkgate_config_reload_failures_total(\\{[^}]*})? [1-9]");
         assertThat(get(admin + "/admin/config", null)).contains("authentication_error");
         assertThat(get(admin + "/admin/config", "admin-key")).doesNotContain("team-key");
+        // the template-less emulator serves no /tokenize: the auto route stays on the chat path
+        JsonObject decisions = new JsonObject(get(admin + "/admin/config", "admin-key"))
+            .getJsonObject("prefill_decisions");
+        assertThat(decisions.fieldNames()).hasSize(1);
+        JsonObject decision = decisions.getJsonObject(decisions.fieldNames().iterator().next());
+        assertThat(decision.getString("path")).isEqualTo("chat");
+        assertThat(decision.getBoolean("verified")).isFalse();
       }
     } finally {
       vertx.close().await();

@@ -57,7 +57,7 @@ class ConfigLoaderTest {
     assertThat(result.errors()).isEmpty();
     GatewayConfig c = result.config();
     assertThat(c.routes()).singleElement().satisfies(r -> {
-      assertThat(r.dialect()).isEqualTo(UpstreamDialect.VLLM);
+      assertThat(r.dialect()).isEqualTo(UpstreamDialect.AUTO);
       assertThat(r.timeouts()).isEqualTo(GatewayConfig.Timeouts.DEFAULT);
       assertThat(r.healthPath()).isEqualTo("/health");
     });
@@ -106,7 +106,9 @@ class ConfigLoaderTest {
       "routes: [{model: m}]                                   | routes[0].upstream | is missing; required: an http:// or https:// URL",
       "routes: [{model: m, upstream: 'ftp://h'}]              | routes[0].upstream | 'ftp://h' is not a URL",
       "routes: [{model: m, upstream: 'http://h', dialect: tgi}] | routes[0].dialect | 'tgi' is not one of vllm, sglang, completions",
-      "routes: [{model: m, upstream: 'http://h', chat_template: llama}] | routes[0].chat_template | 'llama' is not one of deepseek-r1, qwen3",
+      "routes: [{model: m, upstream: 'http://h', chat_template: llama}] | routes[0].chat_template | 'llama' is not one of deepseek-r1, qwen3, qwq",
+      "routes: [{model: m, upstream: 'http://h', dialect: tgi}] | routes[0].dialect | 'tgi' is not one of vllm, sglang, completions, auto",
+      "routes: [{model: m, upstream: 'http://h', chat_template: deepseek-r1, enable_thinking_kwarg: true}] | routes[0].enable_thinking_kwarg | true, but chat_template 'deepseek-r1' has no enable_thinking variable; allowed: false, or chat_template qwen3",
       "routes: [{model: m, upstream: 'http://h', api_key_env: '${X}'}] | routes[0].api_key_env | is not an environment variable name",
       "routes: [{model: m, upstream: 'http://h', health_path: health}] | routes[0].health_path | 'health' is not an absolute path",
       "routes: [{model: m, upstream: 'http://h', timeouts: {idle_ms: 0}}] | routes[0].timeouts.idle_ms | 0 is out of range",

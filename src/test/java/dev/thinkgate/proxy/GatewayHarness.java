@@ -59,6 +59,8 @@ final class GatewayHarness implements AutoCloseable {
   private AuditSink audit = AuditSinks.discarding();
   private Path policiesDir = Path.of("policies");
   private String upstreamUrl;
+  private String chatTemplate = "deepseek-r1";
+  private boolean enableThinkingKwarg;
 
   GatewayHarness model(ModelEmulatorOptions options) {
     this.modelOptions = options;
@@ -112,6 +114,17 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
+  /** The route's chat_template; null = unknown (dialect auto detects it). */
+  GatewayHarness chatTemplate(String name) {
+    this.chatTemplate = name;
+    return this;
+  }
+
+  GatewayHarness enableThinkingKwarg() {
+    this.enableThinkingKwarg = true;
+    return this;
+  }
+
   GatewayHarness implicitThinkOpen() {
     this.implicitThinkOpen = true;
     return this;
@@ -155,7 +168,7 @@ final class GatewayHarness implements AutoCloseable {
     }
     String url = upstreamUrl != null ? upstreamUrl : "http://127.0.0.1:" + modelPort;
     RouteConfig route = new RouteConfig(routeModel, url, dialect,
-        null, null, "deepseek-r1", false, implicitThinkOpen, timeouts, "/health");
+        null, null, chatTemplate, enableThinkingKwarg, implicitThinkOpen, timeouts, "/health");
     ServerConfig server = new ServerConfig("127.0.0.1", 0, 0, null, maxBody, 60_000, false);
     GatewayConfig base = new GatewayConfig(server, List.of(route), guards, tenants,
         AuditConfig.NONE, Map.of());

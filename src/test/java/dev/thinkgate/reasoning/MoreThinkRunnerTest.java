@@ -71,18 +71,21 @@ class MoreThinkRunnerTest {
     assertThat(calls).hasSize(4);
     String t1 = "First idea." + words.get(0);
     String t2 = t1 + " second idea." + words.get(1);
+    // SGLang appends the prefill to R1's generation prompt, which already opens the thought
+    String open = dialect == UpstreamDialect.SGLANG ? "" : "<think>\n";
     assertThat(calls.stream().map(c -> assistantPrefill(c.body())).toList()).containsExactly(
-        "<think>\n",
-        "<think>\n" + t1,
-        "<think>\n" + t2,
-        "<think>\n" + t2 + " third idea.</think>\n\n");
+        open,
+        open + t1,
+        open + t2,
+        open + t2 + " third idea.</think>\n\n");
     assertThat(calls.stream().map(c -> c.body().getInteger("max_tokens")).toList())
         .containsExactly(10_000, 9_900, 9_700, 16_000 - 600);
     for (int i = 0; i < 3; i++) {
       assertThat(calls.get(i).body().getJsonArray("stop")).containsExactly("</think>");
       assertThat(calls.get(i).output()).isEqualTo(OutputSpan.THINKING);
     }
-    assertThat(calls.get(3).body().getJsonArray("stop")).containsExactly("</think>");
+    // the answer call carries only the client's stop strings (none here), not </think>
+    assertThat(calls.get(3).body().containsKey("stop")).isFalse();
     assertThat(calls.get(3).output()).isEqualTo(OutputSpan.ANSWER);
     for (UpstreamRequest call : calls) {
       assertThat(call.body().getBoolean("continue_final_message")).isTrue();
@@ -149,7 +152,7 @@ class MoreThinkRunnerTest {
     String base = "<｜begin▁of▁sentence｜><｜User｜>How do I bake bread?<｜Assistant｜><think>\n";
     String word = continuations(9, 1).get(0);
     assertThat(upstream.body(0)).isEqualTo(new JsonObject().put("model", "deepseek-ai/R1-Distill")
-        .put("prompt", base).put("max_tokens", 1_000)
+        .put("prompt", base).put("add_special_tokens", false).put("max_tokens", 1_000)
         .put("stop", new JsonArray().add("</think>"))
         .put("temperature", 0.6).put("top_p", 0.95).put("seed", 7));
     assertThat(upstream.body(1).getString("prompt")).isEqualTo(base + "Hmm." + word);
@@ -157,7 +160,8 @@ class MoreThinkRunnerTest {
     assertThat(upstream.body(2).getString("prompt"))
         .isEqualTo(base + "Hmm." + word + " Sure.</think>\n\n");
     assertThat(upstream.body(2).getInteger("max_tokens")).isEqualTo(1_500 - 30);
-    assertThat(upstream.body(2).getJsonArray("stop")).containsExactly("END", "</think>");
+    // finding 4/issue 15: the answer call stops only at the client's own strings
+    assertThat(upstream.body(2).getJsonArray("stop")).containsExactly("END");
   }
 
   @Test

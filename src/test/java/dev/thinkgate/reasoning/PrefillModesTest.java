@@ -49,7 +49,10 @@ class PrefillModesTest {
     UpstreamRequest call = upstream.requests().get(0);
     assertThat(call.path()).isEqualTo(UpstreamRequest.CHAT);
     assertThat(call.output()).isEqualTo(OutputSpan.ANSWER);
-    assertThat(call.body()).isEqualTo(expectedChatBody(ZERO));
+    // SGLang (serving_chat.py _apply_jinja_template) appends the final assistant message to the
+    // generation prompt, which on R1 already ends with <think>\n: it is not sent twice
+    assertThat(call.body()).isEqualTo(expectedChatBody(
+        dialect == UpstreamDialect.SGLANG ? ZERO.substring("<think>\n".length()) : ZERO));
     assertThat(sink.thinking()).isEmpty();
     assertThat(sink.answer()).isEqualTo("Knead flour.");
     assertThat(sink.finishReasons()).containsExactly("stop");
@@ -72,6 +75,7 @@ class PrefillModesTest {
         .put("model", "deepseek-ai/R1-Distill")
         .put("prompt", "<｜begin▁of▁sentence｜><｜User｜>How do I bake bread?<｜Assistant｜>"
             + "<think>\n\n</think>\n\n")
+        .put("add_special_tokens", false)
         .put("max_tokens", 900)
         .put("stop", new JsonArray().add("END"))
         .put("temperature", 0.6).put("top_p", 0.95).put("seed", 7));
