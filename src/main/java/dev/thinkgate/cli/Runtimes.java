@@ -29,7 +29,8 @@ final class Runtimes {
   static Vertx vertx(GatewayMetrics metrics) {
     new JvmMemoryMetrics().bindTo(metrics.registry());
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .with(new VertxOptions().setPreferNativeTransport(true) // epoll where available (Linux)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .build();
   }
