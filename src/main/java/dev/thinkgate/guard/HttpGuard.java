@@ -40,7 +40,6 @@ import java.util.function.LongSupplier;
 public final class HttpGuard implements Guard {
 
   private static final System.Logger LOG = System.getLogger(HttpGuard.class.getName());
-  static final int MAX_TOKENS = 20;
 
   private final GuardConfig config;
   private final GuardPromptFormat format;
@@ -202,7 +201,7 @@ public final class HttpGuard implements Guard {
 
   JsonObject body(GuardRequest request) {
     JsonObject body = new JsonObject().put("model", config.model()).put("temperature", 0)
-        .put("max_tokens", MAX_TOKENS).put("stream", false);
+        .put("max_tokens", format.maxTokens()).put("stream", false);
     if (config.api() == GuardApi.CHAT) {
       body.put("messages", format.messages(request));
     } else {
