@@ -185,6 +185,44 @@ class ConfigLoaderTest {
             + " guard; allowed: lg4");
   }
 
+  /**
+   * Finding 8 of issue 15: over {@code api: chat} vLLM renders Llama Guard's own chat template,
+   * which hard-codes S1-S14 (huggingface.co meta-llama/Llama-Guard-3-8B, tokenizer_config.json
+   * chat_template), so a policy's subset would be silently ignored.
+   */
+  @Test
+  void categorySubsetOnAChatApiLlamaGuardIsRejectedNamingThePolicyFileAndKey() throws IOException {
+    Path policiesDir = Files.createDirectories(dir.resolve("policies"));
+    Path narrow = policiesDir.resolve("narrow.yaml");
+    Files.writeString(narrow, """
+        screening:
+          guard: default
+          thinking: {release: hold, action: block}
+          categories: [S1, S10]
+        """);
+    Files.writeString(policiesDir.resolve("everything.yaml"), """
+        screening:
+          guard: default
+          answer: {release: hold, action: block}
+        """);
+    Path config = dir.resolve("thinkgate.yaml");
+    String yaml = """
+        guards:
+          default: {url: "http://g", format: llama-guard-3, api: %s}
+        """;
+
+    Files.writeString(config, yaml.formatted("chat"));
+    LoadResult chat = loader.load(config, policiesDir);
+    Files.writeString(config, yaml.formatted("completions"));
+    LoadResult completions = loader.load(config, policiesDir);
+
+    assertThat(chat.errors()).extracting(ConfigError::toString).containsExactly(
+        narrow + ": screening.categories: [S1, S10] is a subset, but guard 'default' uses api: chat,"
+            + " whose server-side llama-guard-3 template always lists S1-S14, so the subset would be"
+            + " ignored; allowed: set guards.default.api: completions, or drop categories (all fourteen)");
+    assertThat(completions.errors()).isEmpty();
+  }
+
   @Test
   void tenantModelPatternMustMatchSomeRoute() throws IOException {
     LoadResult result = load("""
