@@ -50,6 +50,8 @@ public final class GatewayServer {
   private final Map<String, Boolean> upstreamHealthy = new ConcurrentHashMap<>();
   private final java.util.List<String> deployments = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long healthTimer = -1;
+  /** {@code server.request_timeout_ms} of the latest valid config; each request reads it once. */
+  private volatile long requestTimeoutMs;
 
   /**
    * @param env environment lookup for upstream and guard API keys
@@ -69,7 +71,8 @@ public final class GatewayServer {
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample);
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, initial.server().requestTimeoutMs());
+        audit, random, clockMillis, () -> requestTimeoutMs);
+    this.requestTimeoutMs = initial.server().requestTimeoutMs();
   }
 
   /** Applies a new valid configuration to new requests; open streams keep theirs. */
@@ -77,6 +80,8 @@ public final class GatewayServer {
     GatewayRuntime next = factory.build(config);
     runtime.set(next);
     limiter.retainOnly(next.tenants().tenants());
+    requestTimeoutMs = config.server().requestTimeoutMs();
+    recorder.setMaxSafeAtKConcurrency(config.audit().maxSafeAtKConcurrency());
   }
 
   public GatewayMetrics metrics() {

@@ -43,6 +43,11 @@ final class RequestRecorder {
         registry, random);
   }
 
+  /** A reload's {@code audit.max_safe_at_k_concurrency}, for groups admitted from now on. */
+  void setMaxSafeAtKConcurrency(int max) {
+    safeAtK.setGlobalMaxConcurrency(Math.max(1, max));
+  }
+
   AuditSink sink() {
     return sink;
   }
@@ -54,12 +59,16 @@ final class RequestRecorder {
     boolean clientServed = outcome.status() == 200;
     boolean kSampled = false;
     if (clientServed && ctx.sample() == 0 && audit.safeAtK().sampleRate() > 0) {
-      groups.put(ctx.group(), new PendingGroup(ctx, new AtomicInteger(audit.safeAtK().k() - 1)));
-      kSampled = safeAtK.maybeSample(audit.safeAtK(), ctx.group(), ctx.body(),
+      // The client's response joins the group only if it was drawn with the group's sampling.
+      boolean includesClient = SafeAtKSampler.samplesLikeGroup(ctx.body(), audit.safeAtK());
+      String group = includesClient ? ctx.group() : SafeAtKSampler.ownGroup(ctx.group());
+      int extra = includesClient ? audit.safeAtK().k() - 1 : audit.safeAtK().k();
+      groups.put(group, new PendingGroup(ctx, new AtomicInteger(extra)));
+      kSampled = safeAtK.maybeSample(audit.safeAtK(), group, ctx.body(),
           new SampleContext(ctx.tenant().name(), ctx.policy().name(), ctx.clientModel(),
-              outcome.mode()));
+              outcome.mode()), includesClient);
       if (!kSampled) {
-        groups.remove(ctx.group());
+        groups.remove(group);
       }
     }
     // A group's first sample is always kept when its siblings are, or the group would be short.

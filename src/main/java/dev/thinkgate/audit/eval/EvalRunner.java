@@ -303,10 +303,41 @@ public final class EvalRunner {
     }
   }
 
+  /** The prompt sets shipped inside the jar, by the names {@code --prompts} accepts for them. */
+  static final List<String> BUILT_IN_PROMPT_SETS = List.of("advbench-sub", "xstest-safe");
+
+  /**
+   * The lines of {@code file}; when no such file exists and it names a shipped set
+   * ({@code advbench-sub}, {@code advbench-sub.jsonl} or {@code data/advbench-sub.jsonl}), the
+   * copy inside the jar, so the README's commands work from any directory.
+   */
+  static List<String> promptLines(Path file) throws IOException {
+    if (Files.exists(file)) {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    }
+    String name = file.toString().replace('\\', '/');
+    if (name.startsWith("data/")) {
+      name = name.substring("data/".length());
+    }
+    if (name.endsWith(".jsonl")) {
+      name = name.substring(0, name.length() - ".jsonl".length());
+    }
+    if (BUILT_IN_PROMPT_SETS.contains(name)) {
+      try (java.io.InputStream in =
+          EvalRunner.class.getClassLoader().getResourceAsStream("data/" + name + ".jsonl")) {
+        if (in != null) {
+          return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        }
+      }
+    }
+    throw new java.nio.file.NoSuchFileException(file + " (no such file, and not a built-in prompt set;"
+        + " built-in: " + String.join(", ", BUILT_IN_PROMPT_SETS) + ")");
+  }
+
   static List<String> readPrompts(Path file, String field, Integer limit) throws IOException {
     List<String> prompts = new ArrayList<>();
     int lineNo = 0;
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    for (String line : promptLines(file)) {
       lineNo++;
       if (line.isBlank()) {
         continue;
