@@ -69,7 +69,8 @@ public final class GatewayServer {
     this.limiter = new TenantLimiter(System::nanoTime);
     java.util.random.RandomGenerator random = new java.util.Random(); // thread-safe: shared by event loops
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
-        initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample);
+        initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample,
+        name -> runtime.get().guard(name));
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
         audit, random, clockMillis, () -> requestTimeoutMs);
     this.requestTimeoutMs = initial.server().requestTimeoutMs();

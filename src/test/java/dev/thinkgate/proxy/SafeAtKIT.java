@@ -89,6 +89,8 @@ class SafeAtKIT {
         JsonObject verdicts = r.getJsonObject("verdicts");
         assertThat(verdicts.getJsonObject("thinking").getBoolean("safe")).isTrue();
         assertThat(verdicts.getJsonObject("answer").getBoolean("safe")).isTrue();
+        // SafeChain's whole-response verdict, judged after the sample ended
+        assertThat(verdicts.getJsonObject("response").getBoolean("safe")).isTrue();
         assertThat(r.getJsonObject("timing").getLong("total_ms")).isPositive();
       });
       for (JsonObject extra : records) {
