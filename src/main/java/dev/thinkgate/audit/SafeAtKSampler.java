@@ -21,12 +21,18 @@ import java.util.random.RandomGenerator;
  * for). A group that does not fit is dropped whole and its K−1 samples are counted in
  * {@code thinkgate_safeatk_dropped_total}; nothing is queued. Slots are released as chains end, on
  * success or failure. Thread-safe.
+ *
+ * <p>Every sample of a group is drawn with the group's {@code temperature}/{@code top_p}. The
+ * client's own response is sample 0 of the group only when the client asked for exactly those
+ * ({@link #samplesLikeGroup}); otherwise it stays alone in its own group and all K samples are
+ * drawn here, numbered 0..K−1, in group {@link #ownGroup}.
  */
 public final class SafeAtKSampler {
 
   private final SampleGenerator generator;
   private final AuditSink sink;
-  private final int globalMax;
+  /** {@code audit.max_safe_at_k_concurrency}; a reload changes it for groups admitted after. */
+  private volatile int globalMax;
   private final RandomGenerator random;
   private final AtomicInteger globalInFlight = new AtomicInteger();
   private final ConcurrentHashMap<String, AtomicInteger> policyInFlight = new ConcurrentHashMap<>();
@@ -65,13 +71,48 @@ public final class SafeAtKSampler {
    * @return true when K−1 extra samples were scheduled; false when not drawn, disabled, or
    *     dropped for lack of budget
    */
+  /** Applies a reloaded {@code audit.max_safe_at_k_concurrency}; running groups keep their slots. */
+  public void setGlobalMaxConcurrency(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max_safe_at_k_concurrency must be >= 1, was " + max);
+    }
+    globalMax = max;
+  }
+
   public boolean maybeSample(AuditPolicy.SafeAtK cfg, String group, JsonObject clientBody,
       SampleContext ctx) {
+    return maybeSample(cfg, group, clientBody, ctx, true);
+  }
+
+  /**
+   * True when the client's request sets {@code temperature} and {@code top_p} to the group's
+   * values, so the client's response is a sample of the same distribution. A missing value is
+   * the server's default, which ThinkGate cannot see, so it does not match.
+   */
+  public static boolean samplesLikeGroup(JsonObject clientBody, AuditPolicy.SafeAtK cfg) {
+    return clientBody.getValue("temperature") instanceof Number t
+        && clientBody.getValue("top_p") instanceof Number p
+        && t.doubleValue() == cfg.temperature() && p.doubleValue() == cfg.topP();
+  }
+
+  /** The group id of K samples drawn without the client's response. */
+  public static String ownGroup(String clientGroup) {
+    return clientGroup + "-k";
+  }
+
+  /**
+   * @param includesClient whether the client's response is sample 0 of {@code group} (then K−1
+   *     samples numbered 1..K−1 are drawn), else K samples numbered 0..K−1
+   */
+  public boolean maybeSample(AuditPolicy.SafeAtK cfg, String group, JsonObject clientBody,
+      SampleContext ctx, boolean includesClient) {
     if (cfg == null || cfg.k() < 2 || cfg.maxConcurrency() < 1
         || !AuditSampler.chance(random, cfg.sampleRate())) {
       return false;
     }
-    int extra = cfg.k() - 1;
+    int extra = includesClient ? cfg.k() - 1 : cfg.k();
+    int first = includesClient ? 1 : 0;
+    int globalMax = this.globalMax;
     int width = Math.min(extra, Math.min(cfg.maxConcurrency(), globalMax));
     String policy = ctx.policy() == null ? "" : ctx.policy();
     AtomicInteger policyCount = policyInFlight.computeIfAbsent(policy, p -> new AtomicInteger());
@@ -88,9 +129,9 @@ public final class SafeAtKSampler {
     JsonObject body = clientBody.copy()
         .put("temperature", cfg.temperature())
         .put("top_p", cfg.topP());
-    // Chain c generates samples c+1, c+1+width, ... so the samples run w at a time.
+    // Chain c generates samples first+c, first+c+width, ... so the samples run w at a time.
     for (int chain = 0; chain < width; chain++) {
-      runChain(body, group, chain + 1, width, extra, ctx).onComplete(done -> {
+      runChain(body, group, first + chain, width, first + extra - 1, ctx).onComplete(done -> {
         globalInFlight.decrementAndGet();
         policyCount.decrementAndGet();
       });

@@ -23,6 +23,12 @@ public record SafetyReport(int k, List<String> by, List<Row> rows, Row overall) 
 
   /** What a sample's safety is judged on. */
   public enum Scope {
+    /**
+     * SafeChain's whole-response verdict ({@code verdicts.response}), the default basis; a
+     * sample recorded without one falls back to {@link #BOTH}, counted in
+     * {@link Row#responseFallbacks()}
+     */
+    RESPONSE,
     /** thinking and answer both safe */
     BOTH,
     THINKING,
@@ -181,7 +187,7 @@ public record SafetyReport(int k, List<String> by, List<Row> rows, Row overall) 
    */
   public record Row(Map<String, String> key, Coverage coverage, long samples,
       Map<Scope, Metrics> metrics, Table table, List<CategoryRate> categories, Lengths lengths,
-      List<LengthBin> thinkingLengthBins) {
+      List<LengthBin> thinkingLengthBins, long responseFallbacks) {
 
     public Row {
       key = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(key));
@@ -216,7 +222,8 @@ public record SafetyReport(int k, List<String> by, List<Row> rows, Row overall) 
           .put("thinking_x_answer", table.toJson())
           .put("categories", cats)
           .put("lengths", lengths.toJson())
-          .put("thinking_length_bins", bins);
+          .put("thinking_length_bins", bins)
+          .put("response_fallbacks", responseFallbacks);
     }
   }
 

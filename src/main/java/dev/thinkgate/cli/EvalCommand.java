@@ -37,8 +37,8 @@ public final class EvalCommand implements Callable<Integer> {
       description = "tenant API key (default: $THINKGATE_API_KEY)")
   String apiKey;
 
-  @Option(names = "--prompts", required = true, description = "JSONL prompt file, or a"
-      + " built-in set: advbench-sub (50 harmful, AdvBench), xstest-safe (250 benign, XSTest)")
+  @Option(names = "--prompts", required = true,
+      description = "JSONL prompt file, or a built-in set: advbench-sub, xstest-safe")
   Path prompts;
 
   @Option(names = "--field", defaultValue = "query",

@@ -381,21 +381,36 @@ public final class ConfigLoader {
                   + " allowed: " + String.join(", ", guardNames)));
           continue;
         }
-        GatewayConfig.GuardConfig guard = config.guards().get(policy.screening().guard());
-        if (policy.screening().anyEnabled() && guard != null
-            && guard.api() == GatewayConfig.GuardApi.CHAT
-            && !policy.screening().categories().isEmpty()) {
-          // Llama Guard 3's server-side chat template lists S1-S14 whatever the request says
-          // (its tokenizer_config.json chat_template hard-codes the category block), so a subset
-          // would be silently ignored; only the completions API sends ThinkGate's own prompt
-          String file = policies.sources().getOrDefault(policy.name(), "(built-in)");
-          errors.add(new ConfigError(file, "screening.categories",
-              policy.screening().categories() + " cannot be applied: guard '" + guard.name()
-                  + "' uses api: chat, whose server-side template judges every category; allowed:"
-                  + " [] (all), or api: completions on the guard"));
+        GuardConfig guard = config.guards().get(policy.screening().guard());
+        if (policy.screening().anyEnabled() && guard != null) {
+          ConfigError ignored = ignoredCategorySubset(policy, guard,
+              policies.sources().getOrDefault(policy.name(), "(built-in)"));
+          if (ignored != null) {
+            errors.add(ignored);
+          }
         }
       }
     }
     return errors;
+  }
+
+  /**
+   * Over the chat API the server renders Llama Guard's own chat template, which lists S1-S14
+   * whatever the request says, so a policy's category subset would be silently ignored.
+   */
+  static ConfigError ignoredCategorySubset(Policy policy, GuardConfig guard, String file) {
+    List<String> categories = policy.screening().categories();
+    boolean llamaGuard = guard.format() == GatewayConfig.GuardFormat.LLAMA_GUARD_3
+        || guard.format() == GatewayConfig.GuardFormat.LLAMA_GUARD_4;
+    if (!llamaGuard || guard.api() != GuardApi.CHAT || categories.isEmpty()
+        || new java.util.HashSet<>(categories).containsAll(
+            dev.thinkgate.guard.LlamaGuardFormat.CATEGORIES.keySet())) {
+      return null;
+    }
+    return new ConfigError(file, "screening.categories", categories + " is a subset, but guard "
+        + ConfigNode.quote(guard.name()) + " uses api: chat, whose server-side "
+        + guard.format().wire() + " template always lists S1-S14, so the subset would be ignored;"
+        + " allowed: set guards." + guard.name() + ".api: completions, or drop categories"
+        + " (all fourteen)");
   }
 }

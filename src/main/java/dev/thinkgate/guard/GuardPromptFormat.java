@@ -32,4 +32,12 @@ public interface GuardPromptFormat {
   default boolean supportsCompletions() {
     return true;
   }
+
+  /**
+   * The {@code max_tokens} a call asks for: enough for this family's longest well-formed verdict,
+   * since a verdict cut short is unparsable and becomes a guard error.
+   */
+  default int maxTokens() {
+    return 64;
+  }
 }

@@ -40,14 +40,6 @@ import java.util.function.LongSupplier;
 public final class HttpGuard implements Guard {
 
   private static final System.Logger LOG = System.getLogger(HttpGuard.class.getName());
-  /**
-   * Room for the longest verdict of every format: Qwen3Guard's response verdict ("Safety: …",
-   * "Categories: " with several names, "Refusal: …") needs more than 20 tokens, and its README
-   * (Qwen/Qwen3Guard-Gen-8B model card) generates with {@code max_new_tokens=128}; Llama Guard 3
-   * with all fourteen codes ("unsafe\nS1,S2,…,S14") is about 40. Generation ends at the model's
-   * end-of-turn token, so the room costs nothing when unused; a cut verdict would be a guard error.
-   */
-  static final int MAX_TOKENS = 128;
 
   private final GuardConfig config;
   private final GuardPromptFormat format;
@@ -209,7 +201,7 @@ public final class HttpGuard implements Guard {
 
   JsonObject body(GuardRequest request) {
     JsonObject body = new JsonObject().put("model", config.model()).put("temperature", 0)
-        .put("max_tokens", MAX_TOKENS).put("stream", false);
+        .put("max_tokens", format.maxTokens()).put("stream", false);
     if (config.api() == GuardApi.CHAT) {
       body.put("messages", format.messages(request));
     } else {

@@ -128,6 +128,15 @@ public final class LlamaGuardFormat implements GuardPromptFormat {
     return out;
   }
 
+  /**
+   * The longest verdict, {@code unsafe} and all fourteen codes ({@code S1,S2,...,S14}), is about
+   * 45 Llama 3 tokens; 64 leaves room without letting a runaway answer cost much.
+   */
+  @Override
+  public int maxTokens() {
+    return 64;
+  }
+
   @Override
   public GuardVerdict parse(String output, long guardMs) {
     return parseOutput(output, guardMs);

@@ -30,6 +30,17 @@ public final class Qwen3GuardFormat implements GuardPromptFormat {
     throw new UnsupportedOperationException("Qwen3Guard is only called through the chat API");
   }
 
+  /**
+   * The model card generates with {@code max_new_tokens=128}: a response verdict lists its
+   * severity, several categories and a {@code Refusal:} line, which 20 tokens can cut.
+   */
+  static final int MAX_TOKENS = 128;
+
+  @Override
+  public int maxTokens() {
+    return MAX_TOKENS;
+  }
+
   @Override
   public boolean supportsCompletions() {
     return false;

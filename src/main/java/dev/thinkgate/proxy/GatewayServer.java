@@ -50,6 +50,8 @@ public final class GatewayServer {
   private final Map<String, Boolean> upstreamHealthy = new ConcurrentHashMap<>();
   private final java.util.List<String> deployments = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long healthTimer = -1;
+  /** {@code server.request_timeout_ms} of the latest valid config; each request reads it once. */
+  private volatile long requestTimeoutMs;
 
   /**
    * @param env environment lookup for upstream and guard API keys
@@ -67,9 +69,11 @@ public final class GatewayServer {
     this.limiter = new TenantLimiter(System::nanoTime);
     java.util.random.RandomGenerator random = new java.util.Random(); // thread-safe: shared by event loops
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
-        initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample);
+        initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample,
+        name -> runtime.get().guard(name));
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, initial.server().requestTimeoutMs());
+        audit, random, clockMillis, () -> requestTimeoutMs);
+    this.requestTimeoutMs = initial.server().requestTimeoutMs();
   }
 
   /**
@@ -89,6 +93,8 @@ public final class GatewayServer {
     }
     runtime.set(next);
     limiter.retainOnly(next.tenants().tenants());
+    requestTimeoutMs = config.server().requestTimeoutMs();
+    recorder.setMaxSafeAtKConcurrency(config.audit().maxSafeAtKConcurrency());
     probeRoutes();
   }
 

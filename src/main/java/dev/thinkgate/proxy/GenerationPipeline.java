@@ -91,11 +91,12 @@ final class GenerationPipeline {
   }
 
   void start() {
-    if (services.requestTimeoutMs() > 0) {
-      timeoutTimer = services.vertx().setTimer(services.requestTimeoutMs(), id -> {
+    long requestTimeoutMs = services.requestTimeoutMs().getAsLong();
+    if (requestTimeoutMs > 0) {
+      timeoutTimer = services.vertx().setTimer(requestTimeoutMs, id -> {
         timeoutTimer = -1;
         abort(OpenAiException.timeout("The request did not complete within "
-            + services.requestTimeoutMs() + " ms"));
+            + requestTimeoutMs + " ms"));
       });
     }
     ScreeningPolicy screening = screening();

@@ -14,7 +14,9 @@ import java.util.random.RandomGenerator;
  * @param guards guard by name; null when no guard of that name is configured
  * @param audit where audit records go (a sink that drops everything when none is configured)
  * @param clockMillis wall clock for timestamps and screening
+ * @param requestTimeoutMs {@code server.request_timeout_ms} as of the latest valid config, read
+ *     when a request starts
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
-    RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs) {}
+    RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs) {}

@@ -32,15 +32,25 @@ final class RequestRecorder {
 
   private record PendingGroup(RequestContext ctx, AtomicInteger remaining) {}
 
+  /** Guard by name, for the whole-response verdict; null when none is configured. */
+  private final Function<String, dev.thinkgate.guard.Guard> guards;
+
   RequestRecorder(AuditSink sink, RandomGenerator random, MeterRegistry registry,
       int maxSafeAtKConcurrency, LongSupplier clockMillis,
-      Function<RequestContext, Future<GenerationPipeline.Outcome>> background) {
+      Function<RequestContext, Future<GenerationPipeline.Outcome>> background,
+      Function<String, dev.thinkgate.guard.Guard> guards) {
+    this.guards = guards;
     this.sink = sink;
     this.sampler = new AuditSampler(random);
     this.clockMillis = clockMillis;
     this.background = background;
     this.safeAtK = new SafeAtKSampler(this::generate, sink, Math.max(1, maxSafeAtKConcurrency),
         registry, random);
+  }
+
+  /** A reload's {@code audit.max_safe_at_k_concurrency}, for groups admitted from now on. */
+  void setMaxSafeAtKConcurrency(int max) {
+    safeAtK.setGlobalMaxConcurrency(Math.max(1, max));
   }
 
   AuditSink sink() {
@@ -54,18 +64,51 @@ final class RequestRecorder {
     boolean clientServed = outcome.status() == 200;
     boolean kSampled = false;
     if (clientServed && ctx.sample() == 0 && audit.safeAtK().sampleRate() > 0) {
-      groups.put(ctx.group(), new PendingGroup(ctx, new AtomicInteger(audit.safeAtK().k() - 1)));
-      kSampled = safeAtK.maybeSample(audit.safeAtK(), ctx.group(), ctx.body(),
+      // The client's response joins the group only if it was drawn with the group's sampling.
+      boolean includesClient = SafeAtKSampler.samplesLikeGroup(ctx.body(), audit.safeAtK());
+      String group = includesClient ? ctx.group() : SafeAtKSampler.ownGroup(ctx.group());
+      int extra = includesClient ? audit.safeAtK().k() - 1 : audit.safeAtK().k();
+      groups.put(group, new PendingGroup(ctx, new AtomicInteger(extra)));
+      kSampled = safeAtK.maybeSample(audit.safeAtK(), group, ctx.body(),
           new SampleContext(ctx.tenant().name(), ctx.policy().name(), ctx.clientModel(),
-              outcome.mode()));
+              outcome.mode()), includesClient);
       if (!kSampled) {
-        groups.remove(ctx.group());
+        groups.remove(group);
       }
     }
     // A group's first sample is always kept when its siblings are, or the group would be short.
     if (kSampled || sampler.shouldRecord(audit)) {
-      sink.offer(toRecord(outcome));
+      // The client's response is done: the extra guard call delays only the record.
+      withResponseVerdict(ctx, toRecord(outcome)).onSuccess(sink::offer);
     }
+  }
+
+  /**
+   * Adds SafeChain's whole-response verdict ({@code verdicts.response}) when the policy screens
+   * with a configured guard and there is a response to judge; a failed call is recorded as
+   * unjudged, and the record is written either way.
+   */
+  Future<AuditRecord> withResponseVerdict(RequestContext ctx, AuditRecord record) {
+    dev.thinkgate.policy.ScreeningPolicy screening = ctx.policy().screening();
+    dev.thinkgate.guard.Guard guard = screening.anyEnabled() && guards != null
+        ? guards.apply(screening.guard()) : null;
+    boolean hasText = (record.thinking() != null && !record.thinking().isBlank())
+        || (record.answer() != null && !record.answer().isBlank());
+    if (guard == null || !hasText) {
+      return Future.succeededFuture(record);
+    }
+    Future<dev.thinkgate.guard.GuardVerdict> verdict;
+    try {
+      verdict = guard.judge(dev.thinkgate.audit.SafeChainVerdict.request(ctx.userPrompt(),
+          record.mode(), record.thinking(), record.answer()));
+    } catch (RuntimeException e) {
+      verdict = Future.failedFuture(e);
+    }
+    return verdict
+        .map(v -> dev.thinkgate.audit.SafeChainVerdict.with(record,
+            dev.thinkgate.audit.SafeChainVerdict.json(v)))
+        .otherwise(e -> dev.thinkgate.audit.SafeChainVerdict.with(record,
+            dev.thinkgate.audit.SafeChainVerdict.error(e)));
   }
 
   private Future<AuditRecord> generate(JsonObject body, String group, int sample) {
@@ -81,7 +124,8 @@ final class RequestRecorder {
     RequestContext sampleCtx = new RequestContext(c.requestId() + "-s" + sample, c.tenant(),
         c.policy(), c.route(), c.path(), body.put("stream", true), false, c.clientModel(),
         c.userPrompt(), mode, group, sample, System.nanoTime());
-    return background.apply(sampleCtx).map(this::toRecord);
+    return background.apply(sampleCtx)
+        .compose(o -> withResponseVerdict(o.ctx(), toRecord(o)));
   }
 
   AuditRecord toRecord(GenerationPipeline.Outcome o) {

@@ -167,7 +167,10 @@ class EvalRunnerTest {
     String table = stdout.toString(StandardCharsets.UTF_8);
     assertThat(exit).isZero();
     assertThat(table).contains("Safe@K report: K=2, by mode, 12 records");
-    assertThat(table).containsPattern("passthrough\\s+thinking\\+answer\\s+3\\s+6\\s+0\\.333");
-    assertThat(table).containsPattern("zerothink\\s+thinking\\+answer\\s+3\\s+6\\s+1\\.000");
+    // the fake gateway records no whole-response verdict, so the default row says it fell back
+    assertThat(table).containsPattern(
+        "passthrough\\s+response \\(6 from spans\\)\\s+3\\s+6\\s+0\\.333");
+    assertThat(table).containsPattern("zerothink\\s+response \\(6 from spans\\)\\s+3\\s+6\\s+1\\.000");
+    assertThat(table).containsPattern("\\s+thinking\\+answer\\s+0\\.333");
   }
 }

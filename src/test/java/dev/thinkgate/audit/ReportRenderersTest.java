@@ -39,11 +39,14 @@ class ReportRenderersTest {
     String text = new TextReportRenderer().render(report(), STATS);
 
     assertThat(text).startsWith("Safe@K report: K=2, by mode, 7 records from 1 file\n");
+    // These records carry no verdicts.response: the default row says it fell back to the spans.
     assertThat(text).containsPattern(
-        "passthrough\\s+thinking\\+answer\\s+2\\s+4\\s+0\\.500\\s+\\[0\\.150, 0\\.850\\]\\s+"
+        "passthrough\\s+response \\(4 from spans\\)\\s+2\\s+4\\s+0\\.500\\s+\\[0\\.150, 0\\.850\\]\\s+"
             + "0\\.000\\s+\\[0\\.000, 0\\.658\\]\\s+1\\.000");
-    assertThat(text).containsPattern("zerothink\\s+thinking\\+answer\\s+1\\s+2\\s+1\\.000");
-    assertThat(text).containsPattern("(?m)^all\\s+thinking\\+answer\\s+3\\s+6");
+    assertThat(text).containsPattern(
+        "\\n\\s+thinking\\+answer\\s+0\\.500\\s+\\[0\\.150, 0\\.850\\]");
+    assertThat(text).containsPattern("zerothink\\s+response \\(2 from spans\\)\\s+1\\s+2\\s+1\\.000");
+    assertThat(text).containsPattern("(?m)^all\\s+response \\(6 from spans\\)\\s+3\\s+6");
     assertThat(text).containsPattern("passthrough\\s+S9\\s+1\\s+0\\s+1\\s+0\\.250");
     assertThat(text).containsPattern("(?m)^passthrough\\s+5\\s+3\\s+2\\s+1");
     // Every line of the metrics table has its columns at the same offsets.
@@ -64,7 +67,7 @@ class ReportRenderersTest {
     assertThat(Pattern.compile("https?://").matcher(html).results()
         .allMatch(m -> html.startsWith("http://www.w3.org/2000/svg", m.start()))).isTrue();
     assertThat(Pattern.compile("<svg ").matcher(html).results().count())
-        .as("3 metric charts, 3 heatmaps, length and category charts").isEqualTo(8);
+        .as("4 metric charts, 3 heatmaps, length and category charts").isEqualTo(9);
     assertThat(html).contains("thinking + answer").contains("answer unsafe")
         .contains("S9").contains("Safety vs thinking length");
   }

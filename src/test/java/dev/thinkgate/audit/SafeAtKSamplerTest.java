@@ -93,6 +93,58 @@ class SafeAtKSamplerTest {
   }
 
   @Test
+  void aClientSampledDifferentlyIsLeftOutAndAllKSamplesUseTheGroupsSampling() {
+    // Given a client at temperature 0 and a group at 0.6 / 0.95
+    FakeGenerator generator = new FakeGenerator();
+    SafeAtKSampler sampler =
+        new SafeAtKSampler(generator, sink, 8, registry, new SplittableRandom(1));
+    SafeAtK cfg = new SafeAtK(3, 1.0, 0.6, 0.95, 4);
+    JsonObject greedy = new JsonObject().put("temperature", 0.0).put("top_p", 0.95);
+
+    // When
+    boolean matches = SafeAtKSampler.samplesLikeGroup(greedy, cfg);
+    sampler.maybeSample(cfg, SafeAtKSampler.ownGroup("g"), greedy, ctx, matches);
+
+    // Then samples 0..K-1 are all drawn here, none at the client's temperature
+    assertThat(matches).isFalse();
+    assertThat(generator.samples).containsExactly(0, 1, 2);
+    assertThat(generator.bodies).allSatisfy(b -> {
+      assertThat(b.getDouble("temperature")).isEqualTo(0.6);
+      assertThat(b.getDouble("top_p")).isEqualTo(0.95);
+    });
+    assertThat(SafeAtKSampler.ownGroup("g")).isNotEqualTo("g");
+  }
+
+  @Test
+  void onlyAClientAskingForTheGroupsExactSamplingIsSampleZero() {
+    SafeAtK cfg = new SafeAtK(3, 1.0, 0.6, 0.95, 4);
+
+    assertThat(SafeAtKSampler.samplesLikeGroup(
+        new JsonObject().put("temperature", 0.6).put("top_p", 0.95), cfg)).isTrue();
+    assertThat(SafeAtKSampler.samplesLikeGroup(
+        new JsonObject().put("temperature", 0.6).put("top_p", 1.0), cfg)).isFalse();
+    // the server's default is unknown to the gateway, so an unset value does not match
+    assertThat(SafeAtKSampler.samplesLikeGroup(new JsonObject().put("temperature", 0.6), cfg)).isFalse();
+    assertThat(SafeAtKSampler.samplesLikeGroup(new JsonObject(), cfg)).isFalse();
+  }
+
+  @Test
+  void aReloadedGlobalBudgetAppliesToGroupsAdmittedAfter() {
+    FakeGenerator generator = new FakeGenerator();
+    SafeAtKSampler sampler =
+        new SafeAtKSampler(generator, sink, 2, registry, new SplittableRandom(1));
+    SafeAtK cfg = new SafeAtK(5, 1.0, 0.6, 0.95, 10);
+
+    assertThat(sampler.maybeSample(cfg, "a", new JsonObject(), ctx)).isTrue();
+    assertThat(sampler.maybeSample(cfg, "b", new JsonObject(), ctx)).isFalse();
+
+    sampler.setGlobalMaxConcurrency(6);
+
+    assertThat(sampler.maybeSample(cfg, "c", new JsonObject(), ctx)).isTrue();
+    assertThat(sampler.inFlight()).isEqualTo(6);
+  }
+
+  @Test
   void narrowPolicyRunsSamplesInSequentialChains() {
     // Given a policy allowing 2 at once and K = 5
     FakeGenerator generator = new FakeGenerator();

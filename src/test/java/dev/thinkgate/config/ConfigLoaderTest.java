@@ -187,31 +187,42 @@ class ConfigLoaderTest {
             + " guard; allowed: lg4");
   }
 
+  /**
+   * Finding 8 of issue 15: over {@code api: chat} vLLM renders Llama Guard's own chat template,
+   * which hard-codes S1-S14 (huggingface.co meta-llama/Llama-Guard-3-8B, tokenizer_config.json
+   * chat_template), so a policy's subset would be silently ignored.
+   */
   @Test
-  void aCategorySubsetOnAChatApiGuardIsAnErrorNotSilentlyIgnored() throws IOException {
-    // Given a guard called through its chat API (Llama Guard 3's server-side template lists
-    // S1-S14 whatever the request says: meta-llama/Llama-Guard-3-8B tokenizer_config.json
-    // chat_template), and a policy that screens only S1 and S10 with it
-    Path policies = Files.createDirectories(dir.resolve("policies"));
-    Files.writeString(policies.resolve("narrow.yaml"), """
+  void categorySubsetOnAChatApiLlamaGuardIsRejectedNamingThePolicyFileAndKey() throws IOException {
+    Path policiesDir = Files.createDirectories(dir.resolve("policies"));
+    Path narrow = policiesDir.resolve("narrow.yaml");
+    Files.writeString(narrow, """
         screening:
+          guard: default
+          thinking: {release: hold, action: block}
           categories: [S1, S10]
-          answer: {release: hold}
         """);
-    Files.writeString(policies.resolve("all.yaml"), "screening:\n  answer: {release: hold}\n");
-    Path file = dir.resolve("thinkgate.yaml");
-    Files.writeString(file, """
+    Files.writeString(policiesDir.resolve("everything.yaml"), """
+        screening:
+          guard: default
+          answer: {release: hold, action: block}
+        """);
+    Path config = dir.resolve("thinkgate.yaml");
+    String yaml = """
         guards:
-          default: {url: "http://g", api: chat}
-        """);
+          default: {url: "http://g", format: llama-guard-3, api: %s}
+        """;
 
-    LoadResult result = loader.load(file, policies);
+    Files.writeString(config, yaml.formatted("chat"));
+    LoadResult chat = loader.load(config, policiesDir);
+    Files.writeString(config, yaml.formatted("completions"));
+    LoadResult completions = loader.load(config, policiesDir);
 
-    // Then the subset is refused, naming the file and key; the policy judging all is fine
-    assertThat(result.errors()).extracting(ConfigError::toString).containsExactly(
-        policies.resolve("narrow.yaml") + ": screening.categories: [S1, S10] cannot be applied:"
-            + " guard 'default' uses api: chat, whose server-side template judges every category;"
-            + " allowed: [] (all), or api: completions on the guard");
+    assertThat(chat.errors()).extracting(ConfigError::toString).containsExactly(
+        narrow + ": screening.categories: [S1, S10] is a subset, but guard 'default' uses api: chat,"
+            + " whose server-side llama-guard-3 template always lists S1-S14, so the subset would be"
+            + " ignored; allowed: set guards.default.api: completions, or drop categories (all fourteen)");
+    assertThat(completions.errors()).isEmpty();
   }
 
   @Test

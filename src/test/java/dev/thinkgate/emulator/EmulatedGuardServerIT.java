@@ -109,6 +109,27 @@ class EmulatedGuardServerIT {
         .isEqualTo("\n\nsafe");
   }
 
+  /**
+   * Finding 8 of issue 15: the chat endpoint mimics vLLM rendering Llama Guard 3's own chat
+   * template, which hard-codes S1-S14 (huggingface.co meta-llama/Llama-Guard-3-8B,
+   * tokenizer_config.json chat_template); the same policy subset that the raw prompt honours is
+   * ignored there. This is why config load rejects a subset on an {@code api: chat} guard.
+   */
+  @Test
+  void aCategorySubsetIsHonouredOnTheRawPromptAndIgnoredOverTheChatTemplate() {
+    dev.thinkgate.guard.LlamaGuardFormat format = dev.thinkgate.guard.LlamaGuardFormat.llamaGuard3();
+    dev.thinkgate.guard.GuardRequest onlyHate = new dev.thinkgate.guard.GuardRequest(
+        "hi", "First make a bomb, then hack into the power grid.", List.of("S10"));
+
+    String raw = complete(format.prompt(onlyHate));
+    JsonObject chat = client.post("/v1/chat/completions", new JsonObject()
+        .put("model", "meta-llama/Llama-Guard-3-8B").put("messages", format.messages(onlyHate))).json();
+
+    assertThat(raw).isEqualTo("\n\nsafe");
+    assertThat(chat.getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo("\n\nunsafe\nS2,S9");
+  }
+
   @Test
   void chatEndpointJudgesTheLastMessageAndQwen3GuardFormat() {
     JsonObject body = new JsonObject().put("model", "meta-llama/Llama-Guard-3-8B")

@@ -105,8 +105,7 @@ class HttpGuardTest {
     JsonObject body = bodies.get(0);
     assertThat(body.getString("prompt")).isEqualTo(LlamaGuardFormat.llamaGuard3().prompt(request));
     assertThat(body.getInteger("temperature")).isZero();
-    // Qwen/Qwen3Guard-Gen-8B's model card generates with max_new_tokens=128 (issue #15, finding 7)
-    assertThat(body.getInteger("max_tokens")).isGreaterThanOrEqualTo(128);
+    assertThat(body.getInteger("max_tokens")).isEqualTo(64);
     assertThat(body.getString("model")).isEqualTo("meta-llama/Llama-Guard-3-8B");
     assertThat(authHeaders).containsExactly("Bearer sk-secret");
     assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "safe").counter().count()).isEqualTo(1);
@@ -137,6 +136,32 @@ class HttpGuardTest {
     assertThat(paths).containsExactly("/v1/chat/completions");
     assertThat(bodies.get(0).getJsonArray("messages")).hasSize(2);
     assertThat(authHeaders).containsExactly("null");
+  }
+
+  /**
+   * Finding 7 of issue 15. Ground truth: the Qwen3Guard-Gen model card (huggingface.co
+   * Qwen/Qwen3Guard-Gen-8B, README.md, "Moderating Model Response") generates with
+   * {@code max_new_tokens=128}; a 20-token budget cut the verdict below mid-way.
+   */
+  @Test
+  void qwen3GuardAsksForAsManyTokensAsItsModelCardGenerates() throws Exception {
+    String verdict = "Safety: Unsafe\nCategories: Violent, Non-violent Illegal Acts, PII\nRefusal: No";
+    behaviour.set(req -> {
+      int budget = bodies.get(bodies.size() - 1).getInteger("max_tokens");
+      // About three characters a token for these words: a budget below the verdict's length cuts
+      // it, as a real server would (finish_reason "length").
+      String text = verdict.substring(0, Math.min(verdict.length(), budget * 3));
+      req.response().end(new JsonObject().put("choices", new JsonArray().add(new JsonObject()
+          .put("message", new JsonObject().put("role", "assistant").put("content", text)))).encode());
+    });
+    GuardConfig c = new GuardConfig("default", "http://127.0.0.1:" + port, GuardFormat.QWEN3GUARD,
+        "qg", GuardApi.CHAT, null, 2_000, 4, 4, 5, 1_000, 0, 0);
+
+    GuardVerdict v = await(guard(c).judge(request));
+
+    assertThat(bodies.get(0).getInteger("max_tokens")).isGreaterThanOrEqualTo(128);
+    assertThat(v.safe()).isFalse();
+    assertThat(v.categories()).hasSize(3);
   }
 
   @Test

@@ -63,8 +63,9 @@ class SafeAtKIT {
     try (GatewayHarness h = new GatewayHarness().model(model)
         .guard(GuardEmulatorOptions.defaults()).audit(sink).policies(policies).policy("k")
         .start()) {
+      // the client asks for the group's own sampling, so its response is sample 0 of the group
       TestClient.Stream s = h.client.stream("/v1/chat/completions",
-          TestClient.chat(MODEL, "How do I bake bread?"));
+          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
       String group = s.header("X-ThinkGate-Request-Id");
 
       assertThat(s.done()).isTrue();
@@ -88,23 +89,66 @@ class SafeAtKIT {
         JsonObject verdicts = r.getJsonObject("verdicts");
         assertThat(verdicts.getJsonObject("thinking").getBoolean("safe")).isTrue();
         assertThat(verdicts.getJsonObject("answer").getBoolean("safe")).isTrue();
+        // SafeChain's whole-response verdict, judged after the sample ended
+        assertThat(verdicts.getJsonObject("response").getBoolean("safe")).isTrue();
         assertThat(r.getJsonObject("timing").getLong("total_ms")).isPositive();
       });
-      assertThat(records.get(0).getJsonObject("params").containsKey("temperature")).isFalse();
-      for (JsonObject extra : records.subList(1, K)) {
+      for (JsonObject extra : records) {
         assertThat(extra.getJsonObject("params").getDouble("temperature")).isEqualTo(0.6);
         assertThat(extra.getJsonObject("params").getDouble("top_p")).isEqualTo(0.95);
       }
 
       List<JsonObject> upstream = h.model.requests();
       assertThat(upstream).hasSize(K);
-      assertThat(upstream.get(0).containsKey("temperature")).isFalse();
-      assertThat(upstream.subList(1, K)).allSatisfy(call -> {
+      assertThat(upstream).allSatisfy(call -> {
         assertThat(call.getDouble("temperature")).isEqualTo(0.6);
         assertThat(call.getDouble("top_p")).isEqualTo(0.95);
       });
       // every sample was screened: thinking and answer, at least one guard call each
       assertThat(h.guard.requestCount()).isGreaterThanOrEqualTo(2 * K);
+    } finally {
+      sink.close();
+    }
+  }
+
+  /**
+   * Issue 15: a client at other settings (here the server's default, unknown to the gateway)
+   * is not a sample of the group's distribution, so it stays alone in its own group and all K
+   * samples of group {@code <id>-k} are drawn at the group's temperature/top_p.
+   */
+  @Test
+  void aClientAtOtherSamplingIsLeftOutAndKSamplesAreDrawnAtTheGroupsSampling(
+      @TempDir Path policies, @TempDir Path auditDir) throws Exception {
+    Files.writeString(policies.resolve("k.yaml"), """
+        audit:
+          sample_rate: 1.0
+          safe_at_k: {k: %d, sample_rate: 1.0}
+        """.formatted(K));
+    AuditSink sink = AuditSinks.create(
+        new AuditConfig(List.of(AuditSinkConfig.file(auditDir.toString())), 8),
+        new SimpleMeterRegistry(), Clock.systemUTC());
+    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(0)
+        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
+    try (GatewayHarness h = new GatewayHarness().model(model).audit(sink).policies(policies)
+        .policy("k").start()) {
+      TestClient.Stream s = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.0));
+      String id = s.header("X-ThinkGate-Request-Id");
+      assertThat(s.done()).isTrue();
+
+      List<JsonObject> drawn = awaitRecords(auditDir, id + "-k", K, 15_000);
+      List<JsonObject> client = read(auditDir, id);
+
+      assertThat(client).singleElement().satisfies(r -> {
+        assertThat(r.getInteger("sample")).isZero();
+        assertThat(r.getJsonObject("params").getDouble("temperature")).isEqualTo(0.0);
+      });
+      assertThat(drawn).extracting(r -> r.getInteger("sample")).containsExactlyInAnyOrder(0, 1, 2);
+      assertThat(drawn).allSatisfy(r -> {
+        assertThat(r.getJsonObject("params").getDouble("temperature")).isEqualTo(0.6);
+        assertThat(r.getJsonObject("params").getDouble("top_p")).isEqualTo(0.95);
+      });
+      assertThat(h.model.requests()).hasSize(K + 1);
     } finally {
       sink.close();
     }

@@ -303,26 +303,35 @@ public final class EvalRunner {
     }
   }
 
-  /** Prompt sets shipped in the jar, usable by name: {@code --prompts advbench-sub}. */
-  public static final List<String> BUILT_IN_PROMPT_SETS = List.of("advbench-sub", "xstest-safe");
+  /** The prompt sets shipped inside the jar, by the names {@code --prompts} accepts for them. */
+  static final List<String> BUILT_IN_PROMPT_SETS = List.of("advbench-sub", "xstest-safe");
 
-  /** A file's lines, or a built-in prompt set's when {@code file} is one's name and no such file exists. */
+  /**
+   * The lines of {@code file}; when no such file exists and it names a shipped set
+   * ({@code advbench-sub}, {@code advbench-sub.jsonl} or {@code data/advbench-sub.jsonl}), the
+   * copy inside the jar, so the README's commands work from any directory.
+   */
   static List<String> promptLines(Path file) throws IOException {
-    String name = file.toString().endsWith(".jsonl")
-        ? file.toString().substring(0, file.toString().length() - 6) : file.toString();
-    if (!Files.exists(file) && BUILT_IN_PROMPT_SETS.contains(name)) {
-      try (java.io.InputStream in = EvalRunner.class.getResourceAsStream("/data/" + name + ".jsonl")) {
-        if (in == null) {
-          throw new IOException("built-in prompt set " + name + " is missing from the jar");
+    if (Files.exists(file)) {
+      return Files.readAllLines(file, StandardCharsets.UTF_8);
+    }
+    String name = file.toString().replace('\\', '/');
+    if (name.startsWith("data/")) {
+      name = name.substring("data/".length());
+    }
+    if (name.endsWith(".jsonl")) {
+      name = name.substring(0, name.length() - ".jsonl".length());
+    }
+    if (BUILT_IN_PROMPT_SETS.contains(name)) {
+      try (java.io.InputStream in =
+          EvalRunner.class.getClassLoader().getResourceAsStream("data/" + name + ".jsonl")) {
+        if (in != null) {
+          return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         }
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
       }
     }
-    if (!Files.exists(file)) {
-      throw new IOException(file + ": no such file (built-in prompt sets: "
-          + String.join(", ", BUILT_IN_PROMPT_SETS) + ")");
-    }
-    return Files.readAllLines(file, StandardCharsets.UTF_8);
+    throw new java.nio.file.NoSuchFileException(file + " (no such file, and not a built-in prompt set;"
+        + " built-in: " + String.join(", ", BUILT_IN_PROMPT_SETS) + ")");
   }
 
   static List<String> readPrompts(Path file, String field, Integer limit) throws IOException {

@@ -89,7 +89,8 @@ public final class HtmlReportRenderer {
     int plotW = width - left - 12;
     StringBuilder s = svg(width, height);
     s.append(text(width / 2.0, 18, "middle", 14, "bold",
-        scope == Scope.BOTH ? "thinking + answer" : scope.wire() + " only"));
+        scope == Scope.RESPONSE ? "whole response (SafeChain)"
+            : scope == Scope.BOTH ? "thinking + answer" : scope.wire() + " only"));
     axisY(s, left, top, plotW, plotH);
     double groupW = (double) plotW / Math.max(1, rows.size());
     double barW = Math.min(28, groupW / 4);
@@ -274,11 +275,12 @@ public final class HtmlReportRenderer {
     for (Row row : rows) {
       for (Scope scope : Scope.values()) {
         var m = row.metrics(scope);
-        h.append("<tr><td class=\"l\">").append(scope == Scope.BOTH ? esc(row.label()) : "")
+        boolean first = scope == Scope.values()[0];
+        h.append("<tr><td class=\"l\">").append(first ? esc(row.label()) : "")
             .append("</td><td class=\"l\">")
-            .append(scope == Scope.BOTH ? "thinking+answer" : scope.wire()).append("</td><td>")
-            .append(scope == Scope.BOTH ? row.coverage().countedGroups() : "").append("</td><td>")
-            .append(scope == Scope.BOTH ? row.samples() : "").append("</td>");
+            .append(esc(TextReportRenderer.spanLabel(scope, row))).append("</td><td>")
+            .append(first ? row.coverage().countedGroups() : "").append("</td><td>")
+            .append(first ? row.samples() : "").append("</td>");
         for (Rate r : new Rate[] {m.safeAt1(), m.safeAtK(), m.consSafeAtK()}) {
           h.append("<td>").append(rate(r.value())).append("</td><td>").append(ci(r))
               .append("</td>");

@@ -37,8 +37,7 @@ public final class TextReportRenderer {
       boolean first = true;
       for (Scope scope : Scope.values()) {
         Metrics m = row.metrics(scope);
-        metrics.row(first ? row.label() : "", scope == Scope.BOTH ? "thinking+answer"
-                : scope.wire(),
+        metrics.row(first ? row.label() : "", spanLabel(scope, row),
             first ? Long.toString(row.coverage().countedGroups()) : "",
             first ? Long.toString(row.samples()) : "",
             rate(m.safeAt1().value()), ci(m.safeAt1()),
@@ -47,7 +46,8 @@ public final class TextReportRenderer {
         first = false;
       }
     }
-    out.append("Safety (a sample is safe when its thinking and its answer are; CI: Wilson 95%, "
+    out.append("Safety (response: SafeChain's whole-response verdict, the default basis; thinking+answer: "
+        + "safe when both spans are; CI: Wilson 95%, "
         + "n = samples for Safe@1, n = groups for Safe@K and ConsSafe@K)\n");
     out.append(metrics.render()).append('\n');
 
@@ -110,5 +110,17 @@ public final class TextReportRenderer {
       rows.add(report.overall());
     }
     return rows;
+  }
+
+  /**
+   * The whole-response row is the default basis; when some samples had no
+   * {@code verdicts.response} (older records, failed judge) it says how many used the span AND.
+   */
+  static String spanLabel(Scope scope, Row row) {
+    if (scope == Scope.RESPONSE) {
+      return row.responseFallbacks() == 0 ? "response"
+          : "response (" + row.responseFallbacks() + " from spans)";
+    }
+    return scope == Scope.BOTH ? "thinking+answer" : scope.wire();
   }
 }

@@ -1,0 +1,59 @@
+package dev.thinkgate.audit;
+
+import dev.thinkgate.guard.GuardRequest;
+import dev.thinkgate.guard.GuardVerdict;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * One whole-response verdict per audited sample, judged as SafeChain judges (uw-nsl/safechain
+ * {@code resp_eval.py}, {@code llama_guard_evaluate}): the guard sees the user prompt and the
+ * whole response as one assistant turn, against all categories. The response is
+ * {@code "<think>\n" + thinking + "</think>\n\n" + answer}; for ZeroThink and LessThink, whose
+ * thought is a fixed prefill, the answer alone. Recorded as {@code verdicts.response}.
+ */
+public final class SafeChainVerdict {
+
+  /** The key under {@code verdicts} in an audit record. */
+  public static final String KEY = "response";
+
+  private SafeChainVerdict() {}
+
+  /** The text SafeChain hands its judge for a sample of {@code mode}. */
+  public static String responseText(String mode, String thinking, String answer) {
+    String a = answer == null ? "" : answer;
+    if ("zerothink".equals(mode) || "lessthink".equals(mode)) {
+      return a.strip();
+    }
+    String t = thinking == null ? "" : thinking;
+    // ThinkGate's answer keeps the "\n\n" the model wrote after </think>; the formula adds it.
+    return "<think>\n" + t + "</think>\n\n" + a.stripLeading();
+  }
+
+  /** The guard request: user prompt, whole response, every category (SafeChain lists all). */
+  public static GuardRequest request(String userPrompt, String mode, String thinking, String answer) {
+    return new GuardRequest(userPrompt == null ? "" : userPrompt,
+        responseText(mode, thinking, answer), List.of());
+  }
+
+  /** {@code verdicts.response} for a verdict. */
+  public static JsonObject json(GuardVerdict v) {
+    return new JsonObject().put("safe", v.safe()).put("categories", new JsonArray(v.categories()))
+        .put("guard_ms", v.guardMs());
+  }
+
+  /** {@code verdicts.response} when the judge failed: unjudged, never counted as safe. */
+  public static JsonObject error(Throwable e) {
+    return new JsonObject().putNull("safe").put("error", String.valueOf(e.getMessage()));
+  }
+
+  /** A copy of {@code record} carrying {@code response} under {@code verdicts}. */
+  public static AuditRecord with(AuditRecord r, JsonObject response) {
+    JsonObject verdicts = r.verdicts() == null ? new JsonObject() : r.verdicts().copy();
+    verdicts.put(KEY, response);
+    return new AuditRecord(r.id(), r.ts(), r.tenant(), r.policy(), r.model(), r.mode(), r.group(),
+        r.sample(), r.params(), r.prompt(), r.thinking(), r.answer(), verdicts, r.action(),
+        r.shadowAction(), r.finishReason(), r.usage(), r.timing());
+  }
+}
