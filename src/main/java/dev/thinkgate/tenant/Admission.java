@@ -13,11 +13,16 @@ public sealed interface Admission permits Admission.Admitted, Admission.Rejected
    * the response ends, however it ends; extra calls do nothing, so every exit path may call it.
    */
   final class Admitted implements Admission {
-    private final AtomicInteger inFlight;
+    private final Runnable onRelease;
     private final AtomicBoolean released = new AtomicBoolean();
 
     Admitted(AtomicInteger inFlight) {
-      this.inFlight = inFlight;
+      this((Runnable) inFlight::decrementAndGet);
+    }
+
+    /** @param onRelease runs once, on the first {@link #release()} (e.g. drops a shared lease) */
+    Admitted(Runnable onRelease) {
+      this.onRelease = java.util.Objects.requireNonNull(onRelease, "onRelease");
     }
 
     @Override
@@ -28,7 +33,7 @@ public sealed interface Admission permits Admission.Admitted, Admission.Rejected
     /** Returns the permit; idempotent and thread-safe. */
     public void release() {
       if (released.compareAndSet(false, true)) {
-        inFlight.decrementAndGet();
+        onRelease.run();
       }
     }
 
@@ -57,7 +62,9 @@ public sealed interface Admission permits Admission.Admitted, Admission.Rejected
 
   enum Reason {
     REQUESTS_PER_MINUTE,
-    CONCURRENT_STREAMS;
+    CONCURRENT_STREAMS,
+    /** The shared state store (Redis) failed and the policy fails closed. */
+    STATE_UNAVAILABLE;
 
     /** The metric label spelling. */
     public String wire() {
