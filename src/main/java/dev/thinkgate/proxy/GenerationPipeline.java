@@ -135,7 +135,10 @@ final class GenerationPipeline {
           mode = conditional == null ? ReasoningMode.ZEROTHINK : conditional;
           inputAction = "conditional:" + mode.wire();
         }
-        case LOG_ONLY -> inputShadowAction = "refuse";
+        // shadow_action: what enforcement of this policy would have done, i.e. log (issue 13).
+        case LOG_ONLY -> inputShadowAction = forceShadow
+            && screening().input().action() != ScreeningPolicy.InputAction.LOG_ONLY
+            ? screening().input().action().name().toLowerCase(java.util.Locale.ROOT) : "log_only";
       }
     }
     generate(mode);
@@ -376,8 +379,10 @@ final class GenerationPipeline {
     String action = inputAction != null ? inputAction
         : restarted ? "restart_zerothink"
         : report == null ? "pass" : report.action();
-    String shadowAction = inputShadowAction != null ? inputShadowAction
-        : report == null ? action : report.shadowAction();
+    // The strongest over input, thinking and answer (ShadowActions); an input refusal ends it.
+    String shadowAction = dev.thinkgate.screening.ShadowActions.stronger(
+        dev.thinkgate.screening.ShadowActions.stronger(action, inputShadowAction),
+        report == null ? action : report.shadowAction());
     long guardMs = inputVerdict.guardMs()
         + (report == null ? 0 : report.thinking().guardMs() + report.answer().guardMs());
     long totalMs = (System.nanoTime() - ctx.startNanos()) / 1_000_000;
