@@ -69,7 +69,13 @@ public final class GatewayServer {
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample);
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, initial.server().requestTimeoutMs());
+        audit, random, clockMillis, initial.server().requestTimeoutMs(),
+        name -> runtime.get().config().policies().get(name),
+        new dev.thinkgate.screening.ShadowTrialBudget(
+            dev.thinkgate.screening.ShadowTrialBudget.DEFAULT_MAX_CONCURRENT,
+            policy -> io.micrometer.core.instrument.Counter.builder("thinkgate_shadow_trials_skipped")
+                .description("Live shadow-policy trials skipped because the policy's trial budget was full")
+                .tag("policy", policy).register(metrics.registry()).increment()));
   }
 
   /** Applies a new valid configuration to new requests; open streams keep theirs. */

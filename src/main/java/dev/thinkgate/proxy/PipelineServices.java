@@ -14,7 +14,19 @@ import java.util.random.RandomGenerator;
  * @param guards guard by name; null when no guard of that name is configured
  * @param audit where audit records go (a sink that drops everything when none is configured)
  * @param clockMillis wall clock for timestamps and screening
+ * @param policies policy by name, for live trials of shadow_policies; null when unknown
+ * @param trialBudget per shadow policy concurrency budget for live trials
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
-    RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs) {}
+    RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs,
+    Function<String, dev.thinkgate.policy.Policy> policies,
+    dev.thinkgate.screening.ShadowTrialBudget trialBudget) {
+
+  /** Without live policy trials. */
+  PipelineServices(Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards,
+      AuditSink audit, RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs) {
+    this(vertx, metrics, guards, audit, random, clockMillis, requestTimeoutMs, name -> null,
+        new dev.thinkgate.screening.ShadowTrialBudget(0, null));
+  }
+}
