@@ -146,7 +146,11 @@ public final class ShadowTrial implements ChunkSink {
         .put("released_chars", new JsonObject()
             .put("thinking", refused ? 0 : output.thinking)
             .put("answer", refused ? 0 : output.answer))
-        .put("added_ttft_ms", addedTtft);
+        .put("added_ttft_ms", addedTtft)
+        // Per span, where enforcement acted (e.g. reasoning hidden at N, then the answer blocked).
+        .put("span_offsets", new JsonObject()
+            .put("thinking", report == null || report.thinking().offset() < 0 ? null : report.thinking().offset())
+            .put("answer", report == null || report.answer().offset() < 0 ? null : report.answer().offset()));
   }
 
   /** The entry recorded when the trial was not run (over its concurrency budget). */
