@@ -123,7 +123,7 @@ class ShadowTrialIT {
       // Offsets: over real sockets, which checkpoints coalesce depends on guard timing, so two
       // runs (even two enforced ones) may cut a checkpoint apart; both cut before the phrase in
       // hold and after it by at most the in-flight interval in optimistic. Exact equality on
-      // one stream is ShadowTrialProperties.
+      // one stream needs a deterministic property test (not written yet, see the issue-13 report).
       long phrase = ("\n\n" + ANSWER).indexOf("bomb");
       long realOffset = real.verdicts().getJsonObject("answer").getLong("offset");
       long trialOffset = trial.getLong("offset");
