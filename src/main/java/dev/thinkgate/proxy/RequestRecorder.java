@@ -157,6 +157,7 @@ final class RequestRecorder {
         o.shadowAction(),
         o.finishReason() != null ? o.finishReason() : o.status() == 200 ? null : "error",
         usage,
-        Outcomes.timing(o));
+        Outcomes.timing(o),
+        o.shadow());
   }
 }
