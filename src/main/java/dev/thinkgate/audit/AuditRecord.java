@@ -1,6 +1,5 @@
 package dev.thinkgate.audit;
 
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -17,28 +16,15 @@ import io.vertx.core.json.JsonObject;
  *     guard_ms}} or null when not screened
  * @param usage the upstream usage summed over calls
  * @param timing {@code {ttft_ms, total_ms, guard_ms, overhead_ms}}
- * @param shadow live policy trials, one {@code {policy, action, span, offset, categories,
- *     released_chars, added_ttft_ms}} per shadow policy (or {@code {policy, skipped}}); null
- *     when the policy trials none
  */
 public record AuditRecord(
     String id, String ts, String tenant, String policy, String model, String mode, String group,
     int sample, JsonObject params, String prompt, String thinking, String answer,
     JsonObject verdicts, String action, String shadowAction, String finishReason,
-    JsonObject usage, JsonObject timing, JsonArray shadow) {
-
-  /** A record without live trials. */
-  public AuditRecord(
-      String id, String ts, String tenant, String policy, String model, String mode, String group,
-      int sample, JsonObject params, String prompt, String thinking, String answer,
-      JsonObject verdicts, String action, String shadowAction, String finishReason,
-      JsonObject usage, JsonObject timing) {
-    this(id, ts, tenant, policy, model, mode, group, sample, params, prompt, thinking, answer,
-        verdicts, action, shadowAction, finishReason, usage, timing, null);
-  }
+    JsonObject usage, JsonObject timing) {
 
   public JsonObject toJson() {
-    JsonObject j = new JsonObject()
+    return new JsonObject()
         .put("id", id)
         .put("ts", ts)
         .put("tenant", tenant)
@@ -57,10 +43,6 @@ public record AuditRecord(
         .put("finish_reason", finishReason)
         .put("usage", usage)
         .put("timing", timing);
-    if (shadow != null) {
-      j.put("shadow", shadow);
-    }
-    return j;
   }
 
   public static AuditRecord fromJson(JsonObject j) {
@@ -70,6 +52,6 @@ public record AuditRecord(
         j.getInteger("sample", 0), j.getJsonObject("params"), j.getString("prompt"),
         j.getString("thinking"), j.getString("answer"), j.getJsonObject("verdicts"),
         j.getString("action"), j.getString("shadow_action"), j.getString("finish_reason"),
-        j.getJsonObject("usage"), j.getJsonObject("timing"), j.getJsonArray("shadow"));
+        j.getJsonObject("usage"), j.getJsonObject("timing"));
   }
 }

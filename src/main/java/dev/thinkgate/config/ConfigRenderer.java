@@ -60,9 +60,6 @@ public final class ConfigRenderer {
     strings(reasoning.putObject("safety_template").putArray("categories"),
         r.safetyTemplate().categories());
     out.put("client_dialect", p.clientDialect().wire());
-    if (!p.shadowPolicies().isEmpty()) {
-      strings(out.putArray("shadow_policies"), p.shadowPolicies());
-    }
 
     ScreeningPolicy s = p.screening();
     ObjectNode screening = out.putObject("screening");

@@ -67,40 +67,7 @@ public final class PolicyLoader {
     if (!sources.containsKey("passthrough")) {
       policies.put("passthrough", Policy.passthrough());
     }
-    checkShadowPolicies(policies, sources, errors);
     return new PolicyLoadResult(policies, sources, errors);
-  }
-
-  /** shadow_policies name existing policies and never lead back to the policy that names them. */
-  private static void checkShadowPolicies(Map<String, Policy> policies, Map<String, String> sources,
-      List<ConfigError> errors) {
-    for (Policy p : policies.values()) {
-      String display = sources.getOrDefault(p.name(), p.name());
-      for (int i = 0; i < p.shadowPolicies().size(); i++) {
-        String target = p.shadowPolicies().get(i);
-        if (!policies.containsKey(target) && !sources.containsKey(target)) {
-          errors.add(new ConfigError(display, "shadow_policies[" + i + "]", "'" + target
-              + "' is not a policy; known: " + String.join(", ", new java.util.TreeSet<>(policies.keySet()))));
-        } else if (!target.equals(p.name()) && reaches(policies, target, p.name(), new java.util.HashSet<>())) {
-          errors.add(new ConfigError(display, "shadow_policies[" + i + "]", "'" + target
-              + "' trials '" + p.name() + "' back (directly or through other policies); shadow_policies may not form a cycle"));
-        }
-      }
-    }
-  }
-
-  private static boolean reaches(Map<String, Policy> policies, String from, String to,
-      java.util.Set<String> seen) {
-    Policy p = policies.get(from);
-    if (p == null || !seen.add(from)) {
-      return false;
-    }
-    for (String next : p.shadowPolicies()) {
-      if (next.equals(to) || reaches(policies, next, to, seen)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** One policy file; the built-in passthrough is not added. */
@@ -139,14 +106,7 @@ public final class PolicyLoader {
     ConfigNode screeningNode = root.object("screening");
     ScreeningPolicy screening = screening(screeningNode);
     AuditPolicy audit = audit(root.object("audit"));
-    List<String> shadowPolicies = root.stringList("shadow_policies", List.of());
     root.finish();
-    for (int i = 0; i < shadowPolicies.size(); i++) {
-      if (shadowPolicies.get(i).equals(name)) {
-        errors.add(new ConfigError(display, "shadow_policies[" + i + "]",
-            "'" + name + "' names this policy itself; a policy cannot trial itself"));
-      }
-    }
     if (screening.input().enabled() && screening.input().action() == InputAction.CONDITIONAL
         && reasoning.onUnsafeInput() == null) {
       errors.add(new ConfigError(display, "reasoning.on_unsafe_input",
@@ -154,7 +114,7 @@ public final class PolicyLoader {
               + String.join(", ", WireNames.all(ReasoningMode.class))));
     }
     return errors.size() == before
-        ? new Policy(name, description, reasoning, dialect, screening, audit, shadowPolicies) : null;
+        ? new Policy(name, description, reasoning, dialect, screening, audit) : null;
   }
 
   private static ReasoningPolicy reasoning(ConfigNode n) {

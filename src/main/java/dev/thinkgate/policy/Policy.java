@@ -6,9 +6,6 @@ import java.util.Objects;
 /**
  * One tenant safety policy, loaded from {@code policies/<name>.yaml}; the name is the file name.
  * Every field has a default so an empty file is the passthrough policy.
- *
- * <p>{@code shadowPolicies}: policies trialed in shadow on this policy's traffic (issue 13); they
- * never change what the client receives.
  */
 public record Policy(
     String name,
@@ -16,17 +13,9 @@ public record Policy(
     ReasoningPolicy reasoning,
     ClientDialect clientDialect,
     ScreeningPolicy screening,
-    AuditPolicy audit,
-    List<String> shadowPolicies) {
-
-  /** A policy that trials no other policy. */
-  public Policy(String name, String description, ReasoningPolicy reasoning,
-      ClientDialect clientDialect, ScreeningPolicy screening, AuditPolicy audit) {
-    this(name, description, reasoning, clientDialect, screening, audit, List.of());
-  }
+    AuditPolicy audit) {
 
   public Policy {
-    shadowPolicies = shadowPolicies == null ? List.of() : List.copyOf(shadowPolicies);
     Objects.requireNonNull(name, "name");
     description = description == null ? "" : description;
     reasoning = reasoning == null ? ReasoningPolicy.DEFAULT : reasoning;

@@ -72,13 +72,7 @@ public final class GatewayServer {
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample,
         name -> runtime.get().guard(name));
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, () -> requestTimeoutMs,
-        name -> runtime.get().config().policies().get(name),
-        new dev.thinkgate.screening.ShadowTrialBudget(
-            dev.thinkgate.screening.ShadowTrialBudget.DEFAULT_MAX_CONCURRENT,
-            policy -> io.micrometer.core.instrument.Counter.builder("thinkgate_shadow_trials_skipped")
-                .description("Live shadow-policy trials skipped because the policy's trial budget was full")
-                .tag("policy", policy).register(metrics.registry()).increment()));
+        audit, random, clockMillis, () -> requestTimeoutMs);
     this.requestTimeoutMs = initial.server().requestTimeoutMs();
   }
 

@@ -44,7 +44,7 @@ final class GenerationPipeline {
       RequestContext ctx, String mode, int status, String action, String shadowAction,
       boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
       String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
-      long ttftMs, int upstreamCalls, JsonArray shadow) {}
+      long ttftMs, int upstreamCalls) {}
 
   private final RequestContext ctx;
   private final PipelineServices services;
@@ -69,10 +69,6 @@ final class GenerationPipeline {
   private boolean channelDone;
   private long timeoutTimer = -1;
   private long ttftNanos = -1;
-  /** Live trials of the policy's shadow_policies (issue 13); empty when it names none. */
-  private final List<dev.thinkgate.screening.ShadowTrial> trials = new java.util.ArrayList<>();
-  private JsonArray shadowEntries;
-  private boolean trialsFed;
 
   /**
    * @param forceShadow screen every enabled span in shadow release (background samples: record,
@@ -103,7 +99,6 @@ final class GenerationPipeline {
             + requestTimeoutMs + " ms"));
       });
     }
-    startTrials();
     ScreeningPolicy screening = screening();
     if (screening.input().enabled()) {
       Guard guard = guard(screening);
@@ -116,50 +111,6 @@ final class GenerationPipeline {
       inputScreen.screen(screening, guard, ctx.userPrompt()).onComplete(this::onInputScreened);
     } else {
       generate(mode);
-    }
-  }
-
-  /**
-   * One trial per shadow policy, within its concurrency budget (over budget: skipped, counted,
-   * recorded as such). Background samples run no trials.
-   */
-  private void startTrials() {
-    List<String> names = ctx.policy().shadowPolicies();
-    if (forceShadow || names.isEmpty() || services.policies() == null) {
-      return;
-    }
-    shadowEntries = new JsonArray();
-    for (String name : names) {
-      Policy p = services.policies().apply(name);
-      if (p == null) {
-        continue; // a reload removed it; validation keeps the names of one config consistent
-      }
-      if (!services.trialBudget().tryAcquire(name)) {
-        shadowEntries.add(dev.thinkgate.screening.ShadowTrial.skipped(name));
-        continue;
-      }
-      try {
-        trials.add(new dev.thinkgate.screening.ShadowTrial(p,
-            services.guards().apply(p.screening().guard()), ctx.userPrompt(), services.vertx(),
-            services.clockMillis()));
-      } catch (RuntimeException e) {
-        services.trialBudget().release(name);
-      }
-    }
-  }
-
-  /** The trials saw the whole of the stream they will see (end, refusal or restart). */
-  private void endTrialStreams() {
-    if (trialsFed) {
-      return;
-    }
-    trialsFed = true;
-    for (dev.thinkgate.screening.ShadowTrial t : trials) {
-      try {
-        t.onEnd();
-      } catch (RuntimeException e) {
-        t.cancel();
-      }
     }
   }
 
@@ -185,10 +136,7 @@ final class GenerationPipeline {
           mode = conditional == null ? ReasoningMode.ZEROTHINK : conditional;
           inputAction = "conditional:" + mode.wire();
         }
-        // shadow_action: what enforcement of this policy would have done, i.e. log (issue 13).
-        case LOG_ONLY -> inputShadowAction = forceShadow
-            && screening().input().action() != ScreeningPolicy.InputAction.LOG_ONLY
-            ? screening().input().action().name().toLowerCase(java.util.Locale.ROOT) : "log_only";
+        case LOG_ONLY -> inputShadowAction = "refuse";
       }
     }
     generate(mode);
@@ -213,9 +161,6 @@ final class GenerationPipeline {
       screen = new StreamScreen(screening, guard, ctx.userPrompt(), afterScreen,
           services.vertx(), services.clockMillis(), new Listener(thisAttempt));
       runSink = screen;
-    }
-    if (!trials.isEmpty() && !trialsFed) {
-      runSink = new TrialTee(runSink);
     }
     tap = new TextTap(runSink);
     // A policy's morethink.seed makes the continuation choice reproducible per request.
@@ -256,8 +201,7 @@ final class GenerationPipeline {
         && !screening.thinking().enabled() && !screening.answer().enabled()
         && ctx.policy().audit().sampleRate() == 0
         && ctx.policy().audit().safeAtK().sampleRate() == 0
-        && (n == null || Integer.valueOf(1).equals(n))
-        && trials.isEmpty();
+        && (n == null || Integer.valueOf(1).equals(n));
   }
 
   private void relayRaw(int thisAttempt) {
@@ -421,8 +365,6 @@ final class GenerationPipeline {
     if (screen != null) {
       screen.cancel();
     }
-    trialsFed = true;
-    trials.forEach(dev.thinkgate.screening.ShadowTrial::cancel);
     maybeFinish();
   }
 
@@ -434,36 +376,12 @@ final class GenerationPipeline {
     if (timeoutTimer >= 0) {
       services.vertx().cancelTimer(timeoutTimer);
     }
-    if (trials.isEmpty()) {
-      report();
-      return;
-    }
-    // The client is done; the record waits for the trials' last verdicts (bounded), never the client.
-    endTrialStreams();
-    List<Future<Void>> done = trials.stream().map(dev.thinkgate.screening.ShadowTrial::done).toList();
-    long cap = services.vertx().setTimer(TRIAL_GRACE_MS, id -> trials.forEach(dev.thinkgate.screening.ShadowTrial::cancel));
-    Future.all(done).onComplete(ar -> {
-      services.vertx().cancelTimer(cap);
-      for (dev.thinkgate.screening.ShadowTrial t : trials) {
-        shadowEntries.add(t.result());
-        services.trialBudget().release(t.policyName());
-      }
-      report();
-    });
-  }
-
-  /** How long a finished request's record waits for its trials' outstanding guard calls. */
-  static final long TRIAL_GRACE_MS = 30_000;
-
-  private void report() {
     ScreenReport report = screen == null ? null : screen.report();
     String action = inputAction != null ? inputAction
         : restarted ? "restart_zerothink"
         : report == null ? "pass" : report.action();
-    // The strongest over input, thinking and answer (ShadowActions); an input refusal ends it.
-    String shadowAction = dev.thinkgate.screening.ShadowActions.stronger(
-        dev.thinkgate.screening.ShadowActions.stronger(action, inputShadowAction),
-        report == null ? action : report.shadowAction());
+    String shadowAction = inputShadowAction != null ? inputShadowAction
+        : report == null ? action : report.shadowAction();
     long guardMs = inputVerdict.guardMs()
         + (report == null ? 0 : report.thinking().guardMs() + report.answer().guardMs());
     long totalMs = (System.nanoTime() - ctx.startNanos()) / 1_000_000;
@@ -472,7 +390,7 @@ final class GenerationPipeline {
     onFinished.accept(new Outcome(ctx, mode.wire(), channel.status(), action, shadowAction,
         restarted, inputVerdict, report, runResult, tap == null ? "" : tap.thinking(),
         tap == null ? "" : tap.answer(), tap == null ? null : tap.finishReason(), totalMs,
-        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), shadowEntries));
+        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls()));
   }
 
   /** Answers with the refusal without calling the model (input screen, action refuse). */
@@ -548,7 +466,6 @@ final class GenerationPipeline {
         return;
       }
       restarted = true;
-      endTrialStreams(); // trials judge the generation that was served up to the restart
       tap.close();
       // The abandoned call may fail synchronously: make its run stale before abandoning it.
       attempt++;
@@ -611,48 +528,6 @@ final class GenerationPipeline {
         chunk.put("thinkgate", (tg == null ? new JsonObject() : tg).put("restarted", "zerothink"));
       }
       next.onChunk(chunk);
-    }
-  }
-
-  /** Gives each trial a copy of what the served screen sees; a failing trial is dropped. */
-  private final class TrialTee implements ChunkSink {
-    private final ChunkSink served;
-
-    TrialTee(ChunkSink served) {
-      this.served = served;
-    }
-
-    @Override
-    public void onChunk(JsonObject chunk) {
-      if (!trialsFed) {
-        // Before the served sink: it may rewrite the chunk it is given.
-        for (dev.thinkgate.screening.ShadowTrial t : trials) {
-          try {
-            t.onChunk(chunk);
-          } catch (RuntimeException e) {
-            t.cancel();
-          }
-        }
-      }
-      served.onChunk(chunk);
-    }
-
-    @Override
-    public void onEnd() {
-      served.onEnd();
-      endTrialStreams();
-    }
-
-    @Override
-    public void onError(OpenAiException error) {
-      served.onError(error);
-      trialsFed = true;
-      trials.forEach(dev.thinkgate.screening.ShadowTrial::cancel);
-    }
-
-    @Override
-    public void onKeepAlive() {
-      served.onKeepAlive();
     }
   }
 }

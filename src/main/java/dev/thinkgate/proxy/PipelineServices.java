@@ -16,20 +16,7 @@ import java.util.random.RandomGenerator;
  * @param clockMillis wall clock for timestamps and screening
  * @param requestTimeoutMs {@code server.request_timeout_ms} as of the latest valid config, read
  *     when a request starts
- * @param policies policy by name, for live trials of shadow_policies; null when unknown
- * @param trialBudget per shadow policy concurrency budget for live trials
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
-    RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs,
-    Function<String, dev.thinkgate.policy.Policy> policies,
-    dev.thinkgate.screening.ShadowTrialBudget trialBudget) {
-
-  /** Without live policy trials. */
-  PipelineServices(Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards,
-      AuditSink audit, RandomGenerator random, LongSupplier clockMillis,
-      LongSupplier requestTimeoutMs) {
-    this(vertx, metrics, guards, audit, random, clockMillis, requestTimeoutMs, name -> null,
-        new dev.thinkgate.screening.ShadowTrialBudget(0, null));
-  }
-}
+    RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs) {}

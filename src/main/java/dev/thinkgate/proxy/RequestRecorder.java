@@ -157,7 +157,6 @@ final class RequestRecorder {
         o.shadowAction(),
         o.finishReason() != null ? o.finishReason() : o.status() == 200 ? null : "error",
         usage,
-        Outcomes.timing(o),
-        o.shadow());
+        Outcomes.timing(o));
   }
 }

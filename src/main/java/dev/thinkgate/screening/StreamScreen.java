@@ -198,11 +198,9 @@ public final class StreamScreen implements ChunkSink {
 
   /** What screening saw and did so far ({@code input} is left {@link SpanVerdict#NOT_SCREENED}). */
   public ScreenReport report() {
-    String shadow = ShadowActions.stronger(action, shadowAction);
-    String span = ShadowActions.rank(shadowAction) > ShadowActions.rank(action) ? shadowSpan
-        : actionSpan != null ? actionSpan : shadowSpan;
+    String span = actionSpan != null ? actionSpan : shadowSpan;
     return new ScreenReport(SpanVerdict.NOT_SCREENED, thinking.verdict(), answer.verdict(), action,
-        shadow, span);
+        shadowAction != null ? shadowAction : action, span);
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -315,17 +313,20 @@ public final class StreamScreen implements ChunkSink {
     SpanAction spanAction = guardFailed ? SpanAction.BLOCK : t.config.action();
     String name = guardFailed ? "fail_closed" : spanAction.name().toLowerCase(Locale.ROOT);
     if (t.config.release() == Release.SHADOW) {
-      if (spanAction != SpanAction.LOG_ONLY && t.offset < 0) {
-        t.offset = t.passedCut;
+      if (spanAction != SpanAction.LOG_ONLY) {
+        if (t.offset < 0) {
+          t.offset = t.passedCut;
+        }
+        if (shadowAction == null) {
+          shadowAction = name;
+          shadowSpan = t.span.wire();
+        }
       }
-      // Enforced, hide_reasoning on the answer blocks (as below).
-      noteShadow(spanAction == SpanAction.HIDE_REASONING && t.span != Span.THINKING ? "block" : name, t);
       t.passedCut = Math.max(t.passedCut, cut);
       return true;
     }
     switch (spanAction) {
       case LOG_ONLY:
-        noteShadow("log_only", t);
         t.passedCut = Math.max(t.passedCut, cut);
         return true;
       case HIDE_REASONING:
@@ -369,14 +370,6 @@ public final class StreamScreen implements ChunkSink {
       default:
         block(t, name, categories);
         return false;
-    }
-  }
-
-  /** Keeps the strongest action enforcement would have taken, and the span it acted on. */
-  private void noteShadow(String name, Track t) {
-    if (ShadowActions.rank(name) > ShadowActions.rank(shadowAction)) {
-      shadowAction = name;
-      shadowSpan = t.span.wire();
     }
   }
 

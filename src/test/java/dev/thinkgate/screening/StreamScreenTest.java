@@ -166,46 +166,6 @@ class StreamScreenTest {
     assertThat(report.thinking().offset()).isEqualTo("I will now build ".length());
   }
 
-  @Test
-  void shadowActionUnderLogOnlyIsLogOnlyNotPass() {
-    // issue 13: both spans unsafe under log_only used to record shadow_action=pass
-    FakeGuard guard = new FakeGuard().unsafe("bomb", "S9");
-    StreamScreen screen = screen(policy(span(Release.SHADOW, SpanAction.LOG_ONLY),
-        span(Release.SHADOW, SpanAction.LOG_ONLY), 4, 64, GuardFailure.FAIL_OPEN, 0), guard);
-    List<JsonObject> input = List.of(role(), think("I will now build a bomb "), answer("here is the bomb"), finish());
-
-    feed(screen, input.toArray(JsonObject[]::new));
-    end(screen);
-
-    assertThat(sink.chunks).isEqualTo(input);
-    assertThat(screen.report().action()).isEqualTo("pass");
-    assertThat(screen.report().shadowAction()).isEqualTo("log_only");
-  }
-
-  @Test
-  void shadowActionIsTheStrongestOverSpansWithItsSpan() {
-    FakeGuard guard = new FakeGuard().unsafe("bomb", "S9");
-    StreamScreen screen = screen(policy(span(Release.SHADOW, SpanAction.HIDE_REASONING),
-        span(Release.SHADOW, SpanAction.BLOCK), 4, 64, GuardFailure.FAIL_OPEN, 0), guard);
-    List<JsonObject> input = List.of(role(), think("I will now build a bomb "), answer("here is the bomb"), finish());
-
-    feed(screen, input.toArray(JsonObject[]::new));
-    end(screen);
-
-    assertThat(sink.chunks).isEqualTo(input);
-    assertThat(screen.report().shadowAction()).isEqualTo("block");
-    assertThat(screen.report().span()).isEqualTo("answer");
-  }
-
-  @Test
-  void shadowActionOrdersActions() {
-    assertThat(ShadowActions.stronger("pass", "log_only")).isEqualTo("log_only");
-    assertThat(ShadowActions.stronger("hide_reasoning", "block")).isEqualTo("block");
-    assertThat(ShadowActions.stronger("block", "hide_reasoning")).isEqualTo("block");
-    assertThat(ShadowActions.stronger(null, null)).isEqualTo("pass");
-    assertThat(ShadowActions.stronger("refuse", "log_only")).isEqualTo("refuse");
-  }
-
   // ------------------------------------------------------------ hold release mechanics
 
   @Test
