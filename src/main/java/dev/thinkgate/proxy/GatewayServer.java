@@ -69,7 +69,9 @@ public final class GatewayServer {
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample);
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, initial.server().requestTimeoutMs());
+        audit, random, clockMillis, initial.server().requestTimeoutMs(),
+        new ShadowTrials(name -> runtime.get().config().policies().get(name), name -> runtime.get().guard(name),
+            metrics.registry()));
   }
 
   /** Applies a new valid configuration to new requests; open streams keep theirs. */

@@ -17,4 +17,5 @@ import java.util.random.RandomGenerator;
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
-    RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs) {}
+    RandomGenerator random, LongSupplier clockMillis, long requestTimeoutMs,
+    ShadowTrials trials) {}

@@ -64,7 +64,8 @@ final class RequestRecorder {
     }
     // A group's first sample is always kept when its siblings are, or the group would be short.
     if (kSampled || sampler.shouldRecord(audit)) {
-      sink.offer(toRecord(outcome));
+      // Trials may still await their last guard verdicts; the client is never held for them.
+      outcome.shadow().onComplete(ar -> sink.offer(toRecord(outcome, ar.succeeded() ? ar.result() : null)));
     }
   }
 
@@ -85,6 +86,10 @@ final class RequestRecorder {
   }
 
   AuditRecord toRecord(GenerationPipeline.Outcome o) {
+    return toRecord(o, null);
+  }
+
+  AuditRecord toRecord(GenerationPipeline.Outcome o, io.vertx.core.json.JsonArray shadow) {
     RequestContext ctx = o.ctx();
     JsonObject body = ctx.body();
     JsonObject params = new JsonObject();
@@ -113,6 +118,6 @@ final class RequestRecorder {
         o.shadowAction(),
         o.finishReason() != null ? o.finishReason() : o.status() == 200 ? null : "error",
         usage,
-        Outcomes.timing(o));
+        Outcomes.timing(o)).withShadow(shadow);
   }
 }
