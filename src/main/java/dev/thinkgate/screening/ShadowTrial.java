@@ -35,8 +35,8 @@ public final class ShadowTrial implements ChunkSink {
    * @param offset char offset in {@code span} where it would have acted; -1 for pass
    * @param releasedThinking thinking chars it would have released to the client
    * @param releasedAnswer answer chars it would have released (refusal text not counted)
-   * @param addedTtftMs time to its first client chunk minus the upstream's first chunk; -1 when
-   *     the model was never called
+   * @param addedTtftMs time to its first client text (or refusal) minus the upstream's first
+   *     text; -1 when the model was never called
    */
   public record Result(String policy, String action, String span, long offset,
       List<String> categories, int releasedThinking, int releasedAnswer, long addedTtftMs) {
@@ -105,7 +105,7 @@ public final class ShadowTrial implements ChunkSink {
 
   @Override
   public void onChunk(JsonObject chunk) {
-    if (firstInputMs < 0) {
+    if (firstInputMs < 0 && hasText(chunk)) {
       firstInputMs = clockMillis.getAsLong();
     }
     if (screen != null) {
@@ -185,6 +185,17 @@ public final class ShadowTrial implements ChunkSink {
         v == null ? List.of() : v.categories(), measure.thinking, measure.answer, added);
   }
 
+  /** TTFT counts text (thinking or answer), not the role chunk that precedes it. */
+  private static boolean hasText(JsonObject chunk) {
+    JsonArray choices = chunk.getJsonArray("choices");
+    if (choices == null || choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject c)
+        || !(c.getValue("delta") instanceof JsonObject delta)) {
+      return false;
+    }
+    return delta.getValue("reasoning_content") instanceof String t && !t.isEmpty()
+        || delta.getValue("content") instanceof String a && !a.isEmpty();
+  }
+
   /** Where the trial's client stream would have gone: counts, times, never forwards. */
   private final class Measure implements ChunkSink {
     int thinking;
@@ -193,7 +204,7 @@ public final class ShadowTrial implements ChunkSink {
 
     @Override
     public void onChunk(JsonObject chunk) {
-      if (firstMs < 0) {
+      if (firstMs < 0 && (hasText(chunk) || chunk.getValue("thinkgate") != null)) {
         firstMs = clockMillis.getAsLong();
       }
       if (chunk.getValue("thinkgate") != null) {
