@@ -10,7 +10,11 @@ import java.util.List;
 public final class AuditAnalysis {
 
   /** The report and what was read to build it. */
-  public record Result(SafetyReport report, AuditReader.Stats stats) {}
+  public record Result(SafetyReport report, AuditReader.Stats stats, ShadowReport shadow) {
+    public Result(SafetyReport report, AuditReader.Stats stats) {
+      this(report, stats, new ShadowReport(List.of()));
+    }
+  }
 
   private final AuditReader reader;
 
@@ -20,8 +24,12 @@ public final class AuditAnalysis {
 
   public Result run(List<Path> inputs, int k, List<Dimension> by) throws IOException {
     SafetyMetrics metrics = new SafetyMetrics(k, by);
-    AuditReader.Stats stats = reader.read(inputs, metrics::add);
-    return new Result(metrics.report(), stats);
+    ShadowReport shadow = new ShadowReport(by);
+    AuditReader.Stats stats = reader.read(inputs, r -> {
+      metrics.add(r);
+      shadow.add(r);
+    });
+    return new Result(metrics.report(), stats, shadow);
   }
 
   /** Parses {@code tenant,model,mode,policy} (any subset, any order, no repeats). */

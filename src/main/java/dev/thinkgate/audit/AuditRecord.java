@@ -5,7 +5,11 @@ import io.vertx.core.json.JsonObject;
 /**
  * One audit sample, one JSONL line (DESIGN §8). Field names on the wire are the snake_case of
  * the components: {@code id, ts, tenant, policy, model, mode, group, sample, params, prompt,
- * thinking, answer, verdicts, action, shadow_action, finish_reason, usage, timing}.
+ * thinking, answer, verdicts, action, shadow_action, finish_reason, usage, timing, shadow}.
+ * {@code shadow_action} is the action enforcing this policy would have taken (spans released in
+ * shadow enforced with their configured action); {@code pass} only when nothing would have been
+ * acted on. {@code shadow} (present when the policy names {@code shadow_policies}) holds one
+ * {@link dev.thinkgate.screening.ShadowTrial.Result} per trialed policy.
  *
  * @param ts ISO-8601 instant
  * @param group id shared by the K samples of one prompt
@@ -21,10 +25,26 @@ public record AuditRecord(
     String id, String ts, String tenant, String policy, String model, String mode, String group,
     int sample, JsonObject params, String prompt, String thinking, String answer,
     JsonObject verdicts, String action, String shadowAction, String finishReason,
-    JsonObject usage, JsonObject timing) {
+    JsonObject usage, JsonObject timing, io.vertx.core.json.JsonArray shadow) {
+
+  /** A record without live trials ({@code shadow} absent). */
+  public AuditRecord(
+      String id, String ts, String tenant, String policy, String model, String mode, String group,
+      int sample, JsonObject params, String prompt, String thinking, String answer,
+      JsonObject verdicts, String action, String shadowAction, String finishReason,
+      JsonObject usage, JsonObject timing) {
+    this(id, ts, tenant, policy, model, mode, group, sample, params, prompt, thinking, answer,
+        verdicts, action, shadowAction, finishReason, usage, timing, null);
+  }
+
+  /** This record with the trials' results: {@code [{policy, action, span, offset, ...}]}. */
+  public AuditRecord withShadow(io.vertx.core.json.JsonArray trials) {
+    return new AuditRecord(id, ts, tenant, policy, model, mode, group, sample, params, prompt,
+        thinking, answer, verdicts, action, shadowAction, finishReason, usage, timing, trials);
+  }
 
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject j = new JsonObject()
         .put("id", id)
         .put("ts", ts)
         .put("tenant", tenant)
@@ -43,6 +63,10 @@ public record AuditRecord(
         .put("finish_reason", finishReason)
         .put("usage", usage)
         .put("timing", timing);
+    if (shadow != null) {
+      j.put("shadow", shadow);
+    }
+    return j;
   }
 
   public static AuditRecord fromJson(JsonObject j) {
@@ -52,6 +76,6 @@ public record AuditRecord(
         j.getInteger("sample", 0), j.getJsonObject("params"), j.getString("prompt"),
         j.getString("thinking"), j.getString("answer"), j.getJsonObject("verdicts"),
         j.getString("action"), j.getString("shadow_action"), j.getString("finish_reason"),
-        j.getJsonObject("usage"), j.getJsonObject("timing"));
+        j.getJsonObject("usage"), j.getJsonObject("timing"), j.getJsonArray("shadow"));
   }
 }

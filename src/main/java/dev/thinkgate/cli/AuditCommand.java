@@ -60,15 +60,18 @@ public final class AuditCommand implements Callable<Integer> {
       AuditAnalysis.Result result =
           new AuditAnalysis(AuditReader.onConsole()).run(inputs, k, dimensions);
       String rendered = switch (format) {
-        case text -> new TextReportRenderer().render(result.report(), result.stats());
+        case text -> new TextReportRenderer().render(result.report(), result.stats())
+            + result.shadow().toText();
         case json -> result.report().toJson()
             .put("read", new io.vertx.core.json.JsonObject()
                 .put("files", result.stats().files())
                 .put("bytes", result.stats().bytes())
                 .put("records", result.stats().records())
                 .put("bad_lines", result.stats().badLines()))
+            .put("shadow", result.shadow().toJson())
             .encodePrettily() + "\n";
-        case html -> new HtmlReportRenderer().render(result.report(), result.stats());
+        case html -> withShadowSection(
+            new HtmlReportRenderer().render(result.report(), result.stats()), result.shadow());
       };
       if (out == null) {
         System.out.print(rendered);
@@ -89,5 +92,16 @@ public final class AuditCommand implements Callable<Integer> {
       System.err.println("thinkgate audit: " + e);
       return 1;
     }
+  }
+
+  /** The shadow section appended to the HTML report's body (its own section, escaped text). */
+  static String withShadowSection(String html, dev.thinkgate.audit.ShadowReport shadow) {
+    if (shadow.isEmpty()) {
+      return html;
+    }
+    String text = shadow.toText().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    String section = "<section id=\"shadow\"><h2>Shadow trials</h2><pre>" + text + "</pre></section>\n";
+    int at = html.lastIndexOf("</body>");
+    return at < 0 ? html + section : html.substring(0, at) + section + html.substring(at);
   }
 }

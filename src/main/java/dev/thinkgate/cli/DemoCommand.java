@@ -279,6 +279,34 @@ public final class DemoCommand implements Callable<Integer> {
     if (record != null) {
       out.println("   audit record: action=" + record.getString("action") + " shadow_action="
           + record.getString("shadow_action") + " verdicts=" + record.getJsonObject("verdicts"));
+      printTrials(record);
+    }
+
+    section("7. A live trial: served untouched under shadow-audit, strict and balanced measured");
+    Result trial = stream(url, "shadow-audit", null, DRIFTING, false);
+    out.println("   client got " + trial.thinkingTokens() + " thinking and " + trial.answerTokens()
+        + " answer tokens, finish_reason=" + trial.finishReason);
+    JsonObject trialRecord = waitForRecord(audit, trial.requestId);
+    if (trialRecord != null) {
+      printTrials(trialRecord);
+    }
+  }
+
+  /** One line per trialed policy of the record's {@code shadow} field. */
+  private void printTrials(JsonObject record) {
+    io.vertx.core.json.JsonArray trials = record.getJsonArray("shadow");
+    if (trials == null) {
+      return;
+    }
+    for (int i = 0; i < trials.size(); i++) {
+      JsonObject t = trials.getJsonObject(i);
+      JsonObject released = t.getJsonObject("released_chars", new JsonObject());
+      out.println("   " + t.getString("policy") + " would have: " + t.getString("action")
+          + (t.getString("span") == null ? ""
+              : " at " + t.getString("span") + " offset " + t.getLong("offset"))
+          + ", released thinking=" + released.getInteger("thinking") + " answer="
+          + released.getInteger("answer") + " chars, added TTFT "
+          + t.getLong("added_ttft_ms") + " ms");
     }
   }
 

@@ -371,6 +371,7 @@ public final class ConfigLoader {
         }
       }
     }
+    errors.addAll(shadowPolicyErrors(config, policies, known));
     if (!config.guards().isEmpty()) {
       TreeSet<String> guardNames = new TreeSet<>(config.guards().keySet());
       for (Policy policy : new java.util.TreeMap<>(config.policies()).values()) {
@@ -412,5 +413,52 @@ public final class ConfigLoader {
         + guard.format().wire() + " template always lists S1-S14, so the subset would be ignored;"
         + " allowed: set guards." + guard.name() + ".api: completions, or drop categories"
         + " (all fourteen)");
+  }
+
+  /** Every {@code shadow_policies} name exists, and no policy trials itself through others. */
+  private static List<ConfigError> shadowPolicyErrors(
+      GatewayConfig config, PolicyLoadResult policies, TreeSet<String> known) {
+    List<ConfigError> errors = new ArrayList<>();
+    java.util.Map<String, Policy> all = new java.util.TreeMap<>(config.policies());
+    for (Policy policy : all.values()) {
+      String file = policies.sources().getOrDefault(policy.name(), "(built-in)");
+      List<String> names = policy.shadowPolicies();
+      for (int i = 0; i < names.size(); i++) {
+        if (!known.contains(names.get(i))) {
+          errors.add(new ConfigError(file, "shadow_policies[" + i + "]",
+              ConfigNode.quote(names.get(i)) + " is not a known policy; allowed: "
+                  + String.join(", ", known)));
+        }
+      }
+      List<String> cycle = shadowCycle(policy.name(), policy.name(), all, new ArrayList<>());
+      if (cycle != null && !names.contains(policy.name())) {
+        errors.add(new ConfigError(file, "shadow_policies", "forms a cycle: "
+            + policy.name() + " -> " + String.join(" -> ", cycle)));
+      }
+    }
+    return errors;
+  }
+
+  private static List<String> shadowCycle(String origin, String at, java.util.Map<String, Policy> all,
+      List<String> path) {
+    Policy p = all.get(at);
+    if (p == null || path.size() > all.size()) {
+      return null;
+    }
+    for (String next : p.shadowPolicies()) {
+      if (path.contains(next) && !next.equals(origin)) {
+        continue;
+      }
+      path.add(next);
+      if (next.equals(origin)) {
+        return new ArrayList<>(path);
+      }
+      List<String> found = shadowCycle(origin, next, all, path);
+      if (found != null) {
+        return found;
+      }
+      path.remove(path.size() - 1);
+    }
+    return null;
   }
 }

@@ -87,6 +87,9 @@ public final class ConfigRenderer {
     k.put("temperature", a.safeAtK().temperature());
     k.put("top_p", a.safeAtK().topP());
     k.put("max_concurrency", a.safeAtK().maxConcurrency());
+    ArrayNode shadow = out.putArray("shadow_policies");
+    p.shadowPolicies().forEach(shadow::add);
+    out.put("shadow_concurrency", p.shadowConcurrency());
     return out;
   }
 

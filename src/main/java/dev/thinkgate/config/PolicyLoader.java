@@ -106,7 +106,17 @@ public final class PolicyLoader {
     ConfigNode screeningNode = root.object("screening");
     ScreeningPolicy screening = screening(screeningNode);
     AuditPolicy audit = audit(root.object("audit"));
+    List<String> shadowPolicies = root.stringList("shadow_policies", List.of());
+    int shadowConcurrency = root.integer("shadow_concurrency", Policy.DEFAULT_SHADOW_CONCURRENCY,
+        1, 100_000);
     root.finish();
+    if (shadowPolicies.contains(name)) {
+      errors.add(new ConfigError(display, "shadow_policies",
+          "names the policy itself ('" + name + "'); a policy cannot trial itself"));
+    }
+    if (new java.util.HashSet<>(shadowPolicies).size() != shadowPolicies.size()) {
+      errors.add(new ConfigError(display, "shadow_policies", "names a policy twice"));
+    }
     if (screening.input().enabled() && screening.input().action() == InputAction.CONDITIONAL
         && reasoning.onUnsafeInput() == null) {
       errors.add(new ConfigError(display, "reasoning.on_unsafe_input",
@@ -114,7 +124,8 @@ public final class PolicyLoader {
               + String.join(", ", WireNames.all(ReasoningMode.class))));
     }
     return errors.size() == before
-        ? new Policy(name, description, reasoning, dialect, screening, audit) : null;
+        ? new Policy(name, description, reasoning, dialect, screening, audit, shadowPolicies,
+            shadowConcurrency) : null;
   }
 
   private static ReasoningPolicy reasoning(ConfigNode n) {

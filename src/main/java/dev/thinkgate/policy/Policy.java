@@ -13,9 +13,23 @@ public record Policy(
     ReasoningPolicy reasoning,
     ClientDialect clientDialect,
     ScreeningPolicy screening,
-    AuditPolicy audit) {
+    AuditPolicy audit,
+    List<String> shadowPolicies,
+    int shadowConcurrency) {
+
+  /** Trials per shadow policy in flight at once when the policy file does not say. */
+  public static final int DEFAULT_SHADOW_CONCURRENCY = 64;
+
+  /** A policy that trials nothing. */
+  public Policy(String name, String description, ReasoningPolicy reasoning,
+      ClientDialect clientDialect, ScreeningPolicy screening, AuditPolicy audit) {
+    this(name, description, reasoning, clientDialect, screening, audit, List.of(),
+        DEFAULT_SHADOW_CONCURRENCY);
+  }
 
   public Policy {
+    shadowPolicies = shadowPolicies == null ? List.of() : List.copyOf(shadowPolicies);
+    shadowConcurrency = shadowConcurrency <= 0 ? DEFAULT_SHADOW_CONCURRENCY : shadowConcurrency;
     Objects.requireNonNull(name, "name");
     description = description == null ? "" : description;
     reasoning = reasoning == null ? ReasoningPolicy.DEFAULT : reasoning;

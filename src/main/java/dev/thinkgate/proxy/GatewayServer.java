@@ -72,7 +72,9 @@ public final class GatewayServer {
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample,
         name -> runtime.get().guard(name));
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
-        audit, random, clockMillis, () -> requestTimeoutMs);
+        audit, random, clockMillis, () -> requestTimeoutMs,
+        new ShadowTrials(name -> runtime.get().config().policies().get(name),
+            name -> runtime.get().guard(name), metrics.registry()));
     this.requestTimeoutMs = initial.server().requestTimeoutMs();
   }
 

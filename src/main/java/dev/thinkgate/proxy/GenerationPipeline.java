@@ -44,7 +44,18 @@ final class GenerationPipeline {
       RequestContext ctx, String mode, int status, String action, String shadowAction,
       boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
       String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
-      long ttftMs, int upstreamCalls) {}
+      long ttftMs, int upstreamCalls, io.vertx.core.Future<JsonArray> shadow) {
+
+    /** Without the trials' results ({@code shadow} resolves to null). */
+    Outcome(RequestContext ctx, String mode, int status, String action, String shadowAction,
+        boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
+        String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
+        long ttftMs, int upstreamCalls) {
+      this(ctx, mode, status, action, shadowAction, restarted, input, screen, run, thinking,
+          answer, finishReason, totalMs, upstreamMs, guardMs, ttftMs, upstreamCalls,
+          Future.succeededFuture(null));
+    }
+  }
 
   private final RequestContext ctx;
   private final PipelineServices services;
@@ -69,6 +80,9 @@ final class GenerationPipeline {
   private boolean channelDone;
   private long timeoutTimer = -1;
   private long ttftNanos = -1;
+  /** Live trials of the policy's shadow_policies: fed a copy of the first attempt's stream. */
+  private ShadowTrials.Running trials = ShadowTrials.Running.NONE;
+  private boolean trialStreamEnded;
 
   /**
    * @param forceShadow screen every enabled span in shadow release (background samples: record,
@@ -98,6 +112,10 @@ final class GenerationPipeline {
         abort(OpenAiException.timeout("The request did not complete within "
             + requestTimeoutMs + " ms"));
       });
+    }
+    if (!forceShadow && services.trials() != null && !ctx.policy().shadowPolicies().isEmpty()) {
+      trials = services.trials().start(ctx.policy(), ctx.userPrompt(), services.vertx(),
+          services.clockMillis());
     }
     ScreeningPolicy screening = screening();
     if (screening.input().enabled()) {
@@ -136,7 +154,8 @@ final class GenerationPipeline {
           mode = conditional == null ? ReasoningMode.ZEROTHINK : conditional;
           inputAction = "conditional:" + mode.wire();
         }
-        case LOG_ONLY -> inputShadowAction = "refuse";
+        // log_only acts on nothing: enforcing it would pass (the one meaning of shadow_action).
+        case LOG_ONLY -> inputShadowAction = null;
       }
     }
     generate(mode);
@@ -161,6 +180,9 @@ final class GenerationPipeline {
       screen = new StreamScreen(screening, guard, ctx.userPrompt(), afterScreen,
           services.vertx(), services.clockMillis(), new Listener(thisAttempt));
       runSink = screen;
+    }
+    if (thisAttempt == 1 && !trials.trials().isEmpty()) {
+      runSink = new TrialTee(runSink);
     }
     tap = new TextTap(runSink);
     // A policy's morethink.seed makes the continuation choice reproducible per request.
@@ -200,6 +222,7 @@ final class GenerationPipeline {
         && ctx.policy().clientDialect() == Policy.ClientDialect.REASONING_CONTENT
         && !screening.thinking().enabled() && !screening.answer().enabled()
         && ctx.policy().audit().sampleRate() == 0
+        && ctx.policy().shadowPolicies().isEmpty()
         && ctx.policy().audit().safeAtK().sampleRate() == 0
         && (n == null || Integer.valueOf(1).equals(n));
   }
@@ -376,6 +399,13 @@ final class GenerationPipeline {
     if (timeoutTimer >= 0) {
       services.vertx().cancelTimer(timeoutTimer);
     }
+    for (dev.thinkgate.screening.ShadowTrial t : trials.trials()) {
+      if (tap == null) {
+        t.noGeneration();
+      } else if (!trialStreamEnded) {
+        t.abandon();
+      }
+    }
     ScreenReport report = screen == null ? null : screen.report();
     String action = inputAction != null ? inputAction
         : restarted ? "restart_zerothink"
@@ -390,7 +420,7 @@ final class GenerationPipeline {
     onFinished.accept(new Outcome(ctx, mode.wire(), channel.status(), action, shadowAction,
         restarted, inputVerdict, report, runResult, tap == null ? "" : tap.thinking(),
         tap == null ? "" : tap.answer(), tap == null ? null : tap.finishReason(), totalMs,
-        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls()));
+        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), trials.shadow()));
   }
 
   /** Answers with the refusal without calling the model (input screen, action refuse). */
@@ -441,6 +471,56 @@ final class GenerationPipeline {
   }
 
   /** Screening callbacks for one attempt; stale attempts are ignored. */
+  /**
+   * Feeds the trials a copy of each chunk before the served path sees it (the served path may
+   * rewrite chunks); a trial that throws loses its stream, never the client's.
+   */
+  private final class TrialTee implements ChunkSink {
+    private final ChunkSink served;
+
+    TrialTee(ChunkSink served) {
+      this.served = served;
+    }
+
+    @Override
+    public void onChunk(JsonObject chunk) {
+      for (dev.thinkgate.screening.ShadowTrial t : trials.trials()) {
+        try {
+          t.onChunk(chunk.copy());
+        } catch (RuntimeException e) {
+          t.abandon();
+        }
+      }
+      served.onChunk(chunk);
+    }
+
+    @Override
+    public void onEnd() {
+      trialStreamEnded = true;
+      for (dev.thinkgate.screening.ShadowTrial t : trials.trials()) {
+        try {
+          t.onEnd();
+        } catch (RuntimeException e) {
+          t.abandon();
+        }
+      }
+      served.onEnd();
+    }
+
+    @Override
+    public void onError(OpenAiException error) {
+      for (dev.thinkgate.screening.ShadowTrial t : trials.trials()) {
+        t.abandon();
+      }
+      served.onError(error);
+    }
+
+    @Override
+    public void onKeepAlive() {
+      served.onKeepAlive();
+    }
+  }
+
   private final class Listener implements ScreenListener {
     private final int forAttempt;
 

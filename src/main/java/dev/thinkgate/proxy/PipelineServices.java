@@ -19,4 +19,5 @@ import java.util.random.RandomGenerator;
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
-    RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs) {}
+    RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs,
+    ShadowTrials trials) {}

@@ -78,8 +78,10 @@ final class RequestRecorder {
     }
     // A group's first sample is always kept when its siblings are, or the group would be short.
     if (kSampled || sampler.shouldRecord(audit)) {
-      // The client's response is done: the extra guard call delays only the record.
-      withResponseVerdict(ctx, toRecord(outcome)).onSuccess(sink::offer);
+      // The client's response is done: trials may still await their last guard verdicts and the
+      // whole-response verdict needs one more guard call; both delay only the record.
+      outcome.shadow().onComplete(ar -> withResponseVerdict(ctx,
+          toRecord(outcome, ar.succeeded() ? ar.result() : null)).onSuccess(sink::offer));
     }
   }
 
@@ -129,6 +131,10 @@ final class RequestRecorder {
   }
 
   AuditRecord toRecord(GenerationPipeline.Outcome o) {
+    return toRecord(o, null);
+  }
+
+  AuditRecord toRecord(GenerationPipeline.Outcome o, io.vertx.core.json.JsonArray shadow) {
     RequestContext ctx = o.ctx();
     JsonObject body = ctx.body();
     JsonObject params = new JsonObject();
@@ -157,6 +163,6 @@ final class RequestRecorder {
         o.shadowAction(),
         o.finishReason() != null ? o.finishReason() : o.status() == 200 ? null : "error",
         usage,
-        Outcomes.timing(o));
+        Outcomes.timing(o)).withShadow(shadow);
   }
 }

@@ -5,7 +5,9 @@ package dev.thinkgate.screening;
  *
  * @param action what was enforced: {@code pass}, {@code block}, {@code hide_reasoning},
  *     {@code redact}, {@code restart_zerothink}, {@code fail_closed}
- * @param shadowAction what enforcement would have done (shadow release), else same as action
+ * @param shadowAction the action enforcement would have taken (for spans released in shadow: the
+ *     strongest of their configured actions that a verdict triggered); {@code pass} only when
+ *     nothing would have been acted on; else same as action
  * @param span the span that triggered the action, or null
  */
 public record ScreenReport(

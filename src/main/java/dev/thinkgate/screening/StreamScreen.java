@@ -198,9 +198,10 @@ public final class StreamScreen implements ChunkSink {
 
   /** What screening saw and did so far ({@code input} is left {@link SpanVerdict#NOT_SCREENED}). */
   public ScreenReport report() {
-    String span = actionSpan != null ? actionSpan : shadowSpan;
+    boolean shadowStronger = shadowAction != null && strength(shadowAction) > strength(action);
+    String span = actionSpan != null && !shadowStronger ? actionSpan : shadowSpan;
     return new ScreenReport(SpanVerdict.NOT_SCREENED, thinking.verdict(), answer.verdict(), action,
-        shadowAction != null ? shadowAction : action, span);
+        shadowStronger ? shadowAction : action, span);
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -317,8 +318,11 @@ public final class StreamScreen implements ChunkSink {
         if (t.offset < 0) {
           t.offset = t.passedCut;
         }
-        if (shadowAction == null) {
-          shadowAction = name;
+        // hide_reasoning on the answer span is enforced as a block.
+        String would = spanAction == SpanAction.HIDE_REASONING && t.span != Span.THINKING
+            ? "block" : name;
+        if (shadowAction == null || strength(would) > strength(shadowAction)) {
+          shadowAction = would;
           shadowSpan = t.span.wire();
         }
       }
@@ -371,6 +375,19 @@ public final class StreamScreen implements ChunkSink {
         block(t, name, categories);
         return false;
     }
+  }
+
+  /** Orders actions by how much of the response they take away; the strongest is reported. */
+  static int strength(String action) {
+    return switch (action) {
+      case "refuse" -> 6;
+      case "block", "fail_closed" -> 5;
+      case "restart_zerothink" -> 4;
+      case "hide_reasoning" -> 3;
+      case "redact" -> 2;
+      case "pass" -> 0;
+      default -> 1;
+    };
   }
 
   private void markAction(String name, Track t) {

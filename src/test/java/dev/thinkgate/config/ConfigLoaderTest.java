@@ -252,6 +252,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void shadowPoliciesMustExistAndNeverLoopBack(@TempDir Path policies) throws IOException {
+    // Given a policy naming an unknown policy, a pair trialing each other, and one trialing itself
+    Files.writeString(policies.resolve("a.yaml"), "shadow_policies: [b, nope]\n");
+    Files.writeString(policies.resolve("b.yaml"), "shadow_policies: [a]\n");
+    Files.writeString(policies.resolve("c.yaml"), "shadow_policies: [c]\nshadow_concurrency: 0\n");
+    Files.writeString(policies.resolve("d.yaml"), "shadow_policies: [a]\nshadow_concurrency: 3\n");
+
+    LoadResult result = loader.load(null, policies);
+
+    // Then each problem names its file and key path
+    assertThat(result.errors()).extracting(e -> Path.of(e.file()).getFileName() + ":" + e.path())
+        .containsExactlyInAnyOrder("c.yaml:shadow_concurrency", "c.yaml:shadow_policies",
+            "a.yaml:shadow_policies[1]", "a.yaml:shadow_policies", "b.yaml:shadow_policies");
+    assertThat(result.errors()).anySatisfy(e -> assertThat(e.message())
+        .contains("'nope' is not a known policy"));
+    assertThat(result.errors()).anySatisfy(e -> assertThat(e.message())
+        .isEqualTo("forms a cycle: a -> b -> a"));
+  }
+
+  @Test
+  void theShippedShadowAuditPolicyTrialsStrictAndBalanced() throws IOException {
+    LoadResult result = loader.load(null, SHIPPED_POLICIES);
+
+    assertThat(result.ok()).isTrue();
+    assertThat(result.config().policies().get("shadow-audit").shadowPolicies())
+        .containsExactly("strict", "balanced");
+  }
+
+  @Test
   void environmentSubstitutionWithDefaultsAndTypedValues() throws IOException {
     env.put("UPSTREAM", "http://vllm:8000");
     env.put("PORT", "8181");
