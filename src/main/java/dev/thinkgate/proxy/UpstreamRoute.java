@@ -101,16 +101,27 @@ final class UpstreamRoute {
     if (!config.model().contains("*")) {
       return Future.succeededFuture(config.model());
     }
+    return listedModel(3).otherwise(config.model());
+  }
+
+  /** The first model {@code /v1/models} lists, asking up to {@code attempts} times (a server
+   * that has just started may answer its first request before its routes are in place). */
+  private Future<String> listedModel(int attempts) {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
         .setAbsoluteURI(baseUrl + "/v1/models").setTimeout(10_000);
     if (apiKey != null) {
       options.putHeader("Authorization", "Bearer " + apiKey);
     }
-    return client.request(options).compose(request -> request.send())
-        .compose(response -> response.body())
-        .map(buffer -> buffer.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id"))
-        .otherwise(config.model());
+    Future<String> listed = client.request(options).compose(request -> request.send())
+        .compose(response -> response.body().map(buffer -> {
+          if (response.statusCode() != 200) {
+            throw new IllegalStateException("/v1/models answered " + response.statusCode());
+          }
+          return buffer.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id");
+        }));
+    return attempts <= 1 ? listed : listed.recover(t -> listedModel(attempts - 1));
   }
+
 
   RouteConfig config() {
     return config;
