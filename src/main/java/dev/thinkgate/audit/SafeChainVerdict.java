@@ -54,6 +54,6 @@ public final class SafeChainVerdict {
     verdicts.put(KEY, response);
     return new AuditRecord(r.id(), r.ts(), r.tenant(), r.policy(), r.model(), r.mode(), r.group(),
         r.sample(), r.params(), r.prompt(), r.thinking(), r.answer(), verdicts, r.action(),
-        r.shadowAction(), r.finishReason(), r.usage(), r.timing());
+        r.shadowAction(), r.finishReason(), r.usage(), r.timing(), r.shadow());
   }
 }

@@ -54,4 +54,25 @@ class SafeChainVerdictTest {
       }
     }
   }
+
+  @Test
+  void addingTheVerdictKeepsEveryOtherFieldOfTheRecordIncludingLiveTrials() {
+    AuditRecord base = FileAuditSinkTest.record(0);
+    AuditRecord trialed = new AuditRecord(base.id(), base.ts(), base.tenant(), base.policy(),
+        base.model(), base.mode(), base.group(), base.sample(), base.params(), base.prompt(),
+        base.thinking(), base.answer(), base.verdicts(), base.action(), base.shadowAction(),
+        base.finishReason(), base.usage(), base.timing(), new io.vertx.core.json.JsonArray()
+            .add(new JsonObject().put("policy", "strict").put("action", "block")));
+
+    AuditRecord judged = SafeChainVerdict.with(trialed,
+        SafeChainVerdict.json(new GuardVerdict(true, List.of(), 3, false)));
+
+    // the record is the same but for verdicts.response (the shadow[] trials were once dropped)
+    assertThat(judged.shadow()).isEqualTo(trialed.shadow());
+    assertThat(new AuditRecord(judged.id(), judged.ts(), judged.tenant(), judged.policy(),
+        judged.model(), judged.mode(), judged.group(), judged.sample(), judged.params(),
+        judged.prompt(), judged.thinking(), judged.answer(), trialed.verdicts(), judged.action(),
+        judged.shadowAction(), judged.finishReason(), judged.usage(), judged.timing(),
+        judged.shadow())).isEqualTo(trialed);
+  }
 }
