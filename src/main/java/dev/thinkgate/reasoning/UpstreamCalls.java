@@ -20,8 +20,8 @@ import java.util.Map;
  *       the prefill appended as an assistant message with {@code continue_final_message: true,
  *       add_generation_prompt: false}; every other field untouched;
  *   <li>template prompt ({@code completions} dialect, chat client): a raw prompt rendered with the
- *       route's {@link ChatTemplate}, sent to {@code /v1/completions} with {@code prompt},
- *       {@code stop}, {@code max_tokens} and the client's sampling fields (as SafeChain does);
+ *       route's published chat template ({@link ChatTemplates}), sent to
+ *       {@code /v1/completions} with {@code prompt}, {@code stop}, {@code max_tokens} and the client's sampling fields (as SafeChain does);
  *   <li>raw prompt (a {@code /v1/completions} client): the client's body with the prefill appended
  *       to its {@code prompt}.
  * </ul>
