@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       AuditCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      ReplayCommand.class,
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

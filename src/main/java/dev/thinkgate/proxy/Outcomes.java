@@ -11,17 +11,7 @@ final class Outcomes {
 
   /** {@code {safe, categories, checkpoint, offset, guard_ms, ...}}, or null when not screened. */
   static JsonObject verdict(SpanVerdict v) {
-    if (v == null || (v.safe() == null && v.guardCalls() == 0 && v.guardErrors() == 0)) {
-      return null;
-    }
-    return new JsonObject()
-        .put("safe", v.safe())
-        .put("categories", new JsonArray(v.categories()))
-        .put("checkpoint", v.checkpoint())
-        .put("offset", v.offset())
-        .put("guard_ms", v.guardMs())
-        .put("guard_calls", v.guardCalls())
-        .put("guard_errors", v.guardErrors());
+    return SpanVerdict.toJson(v);
   }
 
   static JsonObject verdicts(GenerationPipeline.Outcome o) {

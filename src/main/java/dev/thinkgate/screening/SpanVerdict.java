@@ -21,4 +21,19 @@ public record SpanVerdict(
   public SpanVerdict {
     categories = categories == null ? List.of() : List.copyOf(categories);
   }
+
+  /** The audit record's form of {@code v}; null when the span was not screened at all. */
+  public static io.vertx.core.json.JsonObject toJson(SpanVerdict v) {
+    if (v == null || (v.safe() == null && v.guardCalls() == 0 && v.guardErrors() == 0)) {
+      return null;
+    }
+    return new io.vertx.core.json.JsonObject()
+        .put("safe", v.safe())
+        .put("categories", new io.vertx.core.json.JsonArray(v.categories()))
+        .put("checkpoint", v.checkpoint())
+        .put("offset", v.offset())
+        .put("guard_ms", v.guardMs())
+        .put("guard_calls", v.guardCalls())
+        .put("guard_errors", v.guardErrors());
+  }
 }
