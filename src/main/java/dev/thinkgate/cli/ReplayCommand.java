@@ -154,7 +154,7 @@ public final class ReplayCommand implements Callable<Integer> {
         err.println("thinkgate replay: " + e.getMessage());
         return 1;
       }
-      print(stdout, s);
+      print(stdout, policyName, s);
       return s.failed() == 0 ? 0 : 1;
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
@@ -180,10 +180,9 @@ public final class ReplayCommand implements Callable<Integer> {
     return out;
   }
 
-  private static void print(PrintWriter out, ReplayJob.Summary s) {
+  private static void print(PrintWriter out, String policy, ReplayJob.Summary s) {
     out.printf("replayed %d of %d records under '%s' into %s in %.1f s%n", s.replayed(),
-        s.read(), s.output().getFileName().toString().replaceFirst("^replay-|\\.jsonl$", ""),
-        s.output(), s.elapsedMs() / 1000.0);
+        s.read(), policy, s.output(), s.elapsedMs() / 1000.0);
     if (s.resumedPast() > 0) {
       out.printf("  resumed after %d records already replayed%n", s.resumedPast());
     }
