@@ -284,7 +284,9 @@ public final class RecordReplayer {
       }).map(r -> {
         JsonObject json = r.toJson().put("replay", new JsonObject()
             .put("of_policy", original.getString("policy"))
-            .put("of_action", original.getString("action")));
+            .put("of_action", original.getString("action"))
+            .put("steps", new JsonArray(screen == null ? List.of()
+                : screen.steps().stream().map(StreamScreen.Step::toJson).toList())));
         return (Result) new Replayed(json, action);
       });
     }

@@ -37,11 +37,21 @@ public final class ShadowTrial implements ChunkSink {
    * @param releasedAnswer answer chars it would have released (refusal text not counted)
    * @param addedTtftMs time to its first client text (or refusal) minus the upstream's first
    *     text; -1 when the model was never called
+   * @param steps every action it would have taken, in order (hide the reasoning, then block)
    */
   public record Result(String policy, String action, String span, long offset,
-      List<String> categories, int releasedThinking, int releasedAnswer, long addedTtftMs) {
+      List<String> categories, int releasedThinking, int releasedAnswer, long addedTtftMs,
+      List<StreamScreen.Step> steps) {
     public Result {
       categories = categories == null ? List.of() : List.copyOf(categories);
+      steps = steps == null ? List.of() : List.copyOf(steps);
+    }
+
+    public Result(String policy, String action, String span, long offset,
+        List<String> categories, int releasedThinking, int releasedAnswer, long addedTtftMs) {
+      this(policy, action, span, offset, categories, releasedThinking, releasedAnswer,
+          addedTtftMs, span == null ? List.of()
+              : List.of(new StreamScreen.Step(span, action, offset, categories)));
     }
 
     public static Result skipped(String policy, String reason) {
@@ -53,7 +63,8 @@ public final class ShadowTrial implements ChunkSink {
           .put("offset", offset).put("categories", new JsonArray(categories))
           .put("released_chars", new JsonObject().put("thinking", releasedThinking)
               .put("answer", releasedAnswer))
-          .put("added_ttft_ms", addedTtftMs);
+          .put("added_ttft_ms", addedTtftMs)
+          .put("steps", new JsonArray(steps.stream().map(StreamScreen.Step::toJson).toList()));
     }
   }
 
@@ -182,7 +193,8 @@ public final class ShadowTrial implements ChunkSink {
     String span = "pass".equals(action) || "incomplete".equals(action) ? null : r.span();
     SpanVerdict v = "thinking".equals(span) ? r.thinking() : "answer".equals(span) ? r.answer() : null;
     return new Result(policyName, action, span, v == null ? -1 : v.offset(),
-        v == null ? List.of() : v.categories(), measure.thinking, measure.answer, added);
+        v == null ? List.of() : v.categories(), measure.thinking, measure.answer, added,
+        "incomplete".equals(action) ? List.of() : screen.steps());
   }
 
   /** TTFT counts text (thinking or answer), not the role chunk that precedes it. */

@@ -86,6 +86,22 @@ public final class StreamScreen implements ChunkSink {
   private String actionSpan;
   private String shadowAction;
   private String shadowSpan;
+  private final List<Step> steps = new ArrayList<>(2);
+
+  /**
+   * One action enforcement took, in order: e.g. {@code hide_reasoning} in the thinking, then
+   * {@code block} in the answer. A span's repeated redactions are one step (the first offset).
+   */
+  public record Step(String span, String action, long offset, List<String> categories) {
+    public Step {
+      categories = categories == null ? List.of() : List.copyOf(categories);
+    }
+
+    public JsonObject toJson() {
+      return new JsonObject().put("span", span).put("action", action).put("offset", offset)
+          .put("categories", new JsonArray(categories));
+    }
+  }
 
   public StreamScreen(ScreeningPolicy policy, Guard guard, String userPrompt, ChunkSink downstream,
       Vertx vertx, LongSupplier clockMillis, ScreenListener listener) {
@@ -194,6 +210,11 @@ public final class StreamScreen implements ChunkSink {
         guard.cancel(pending);
       }
     }
+  }
+
+  /** The actions enforcement took so far, in order (none for spans released in shadow). */
+  public List<Step> steps() {
+    return List.copyOf(steps);
   }
 
   /** What screening saw and did so far ({@code input} is left {@link SpanVerdict#NOT_SCREENED}). */
@@ -342,6 +363,7 @@ public final class StreamScreen implements ChunkSink {
           t.suppressed = true;
           t.offset = t.emitted;
           markAction("hide_reasoning", t);
+          steps.add(new Step(t.span.wire(), "hide_reasoning", t.offset, categories));
         }
         t.passedCut = Math.max(t.passedCut, cut);
         return true;
@@ -352,6 +374,7 @@ public final class StreamScreen implements ChunkSink {
         }
         if (t.offset < 0) {
           t.offset = from;
+          steps.add(new Step(t.span.wire(), "redact", t.offset, categories));
         }
         // Later windows start after the redacted text, or every one would judge it again.
         t.windowStartTok = Math.max(t.windowStartTok, endTok);
@@ -364,6 +387,7 @@ public final class StreamScreen implements ChunkSink {
           t.offset = t.emitted;
           action = "restart_zerothink";
           actionSpan = t.span.wire();
+          steps.add(new Step(t.span.wire(), action, t.offset, categories));
           stopTimers();
           queue.clear();
           listener.onRestartRequested();
@@ -404,6 +428,7 @@ public final class StreamScreen implements ChunkSink {
     }
     action = name;
     actionSpan = t.span.wire();
+    steps.add(new Step(t.span.wire(), name, t.offset, categories));
     stopTimers();
     queue.clear();
     listener.onStop();

@@ -110,6 +110,20 @@ class ShadowTrialIT {
       assertThat(s.getJsonObject("released_chars").getInteger("answer"))
           .isLessThanOrEqualTo(bombAt + 2);
       assertThat(s.getLong("added_ttft_ms")).isGreaterThanOrEqualTo(0);
+      // step by step: the answer blocked last; before it the reasoning hidden, unless the
+      // answer's verdict came back before the thinking's last one
+      JsonArray steps = s.getJsonArray("steps");
+      assertThat(steps.size()).isBetween(1, 2);
+      JsonObject last = steps.getJsonObject(steps.size() - 1);
+      assertThat(last.getString("action")).isEqualTo("block");
+      assertThat(last.getString("span")).isEqualTo("answer");
+      assertThat(last.getLong("offset")).isEqualTo(s.getLong("offset"));
+      if (steps.size() == 2) {
+        assertThat(steps.getJsonObject(0).getString("action")).isEqualTo("hide_reasoning");
+        assertThat(steps.getJsonObject(0).getString("span")).isEqualTo("thinking");
+        assertThat(steps.getJsonObject(0).getLong("offset"))
+            .isEqualTo(s.getJsonObject("released_chars").getLong("thinking"));
+      }
     }
   }
 
