@@ -180,6 +180,76 @@ public final class ShadowReport {
     return sb.toString();
   }
 
+  /**
+   * The HTML section: per served × trialed pair, tables of the actions' shares with their
+   * Wilson intervals (overall and per {@code --by} value), categories, cut offsets, added TTFT
+   * and the disagreement table. Every text is escaped.
+   */
+  public String toHtml() {
+    StringBuilder h = new StringBuilder();
+    if (pairs.isEmpty()) {
+      return "";
+    }
+    h.append("<section id=\"shadow\"><h2>Shadow trials</h2><p class=\"note\">What each trialed"
+        + " policy would have done on the traffic served under another: share of requests per"
+        + " action, 95% Wilson interval.</p>\n");
+    JsonObject j = toJson();
+    for (String key : j.fieldNames()) {
+      JsonObject p = j.getJsonObject(key);
+      h.append("<h3>").append(esc(key)).append(" <small>(").append(p.getLong("requests"))
+          .append(" requests)</small></h3>\n");
+      h.append("<table><tr><th class=\"l\">scope</th><th class=\"l\">action</th><th>count</th>"
+          + "<th>share</th><th>95% CI</th></tr>\n");
+      actionRows(h, "all", p.getJsonObject("actions"));
+      JsonObject dims = p.getJsonObject("by");
+      for (String dim : dims.fieldNames()) {
+        JsonObject cells = dims.getJsonObject(dim);
+        for (String value : cells.fieldNames()) {
+          actionRows(h, dim + "=" + value, cells.getJsonObject(value).getJsonObject("actions"));
+        }
+      }
+      h.append("</table>\n");
+      countTable(h, "category", p.getJsonObject("categories"));
+      JsonObject offsets = p.getJsonObject("cut_offsets");
+      for (String span : offsets.fieldNames()) {
+        countTable(h, "cut offset in " + span, offsets.getJsonObject(span));
+      }
+      countTable(h, "added TTFT", p.getJsonObject("added_ttft_ms"));
+      countTable(h, "served action | trial action", p.getJsonObject("disagreement"));
+    }
+    return h.append("</section>\n").toString();
+  }
+
+  private static void actionRows(StringBuilder h, String scope, JsonObject actions) {
+    boolean first = true;
+    for (String action : actions.fieldNames()) {
+      JsonObject a = actions.getJsonObject(action);
+      h.append("<tr><td class=\"l\">").append(first ? esc(scope) : "").append("</td><td class=\"l\">")
+          .append(esc(action)).append("</td><td>").append(a.getLong("count")).append("</td><td>")
+          .append(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * a.getDouble("share")))
+          .append("</td><td>").append(String.format(java.util.Locale.ROOT, "%.1f%% &ndash; %.1f%%",
+              100 * a.getDouble("low"), 100 * a.getDouble("high")))
+          .append("</td></tr>\n");
+      first = false;
+    }
+  }
+
+  private static void countTable(StringBuilder h, String title, JsonObject counts) {
+    if (counts == null || counts.isEmpty()) {
+      return;
+    }
+    h.append("<table><tr><th class=\"l\">").append(esc(title)).append("</th><th>requests</th></tr>\n");
+    for (String k : counts.fieldNames()) {
+      h.append("<tr><td class=\"l\">").append(esc(k)).append("</td><td>")
+          .append(counts.getValue(k)).append("</td></tr>\n");
+    }
+    h.append("</table>\n");
+  }
+
+  private static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
   private static void appendActions(StringBuilder sb, String indent, JsonObject actions) {
     for (String action : actions.fieldNames()) {
       JsonObject a = actions.getJsonObject(action);

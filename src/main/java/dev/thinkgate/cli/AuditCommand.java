@@ -94,13 +94,12 @@ public final class AuditCommand implements Callable<Integer> {
     }
   }
 
-  /** The shadow section appended to the HTML report's body (its own section, escaped text). */
+  /** The shadow section (tables) appended to the HTML report's body. */
   static String withShadowSection(String html, dev.thinkgate.audit.ShadowReport shadow) {
     if (shadow.isEmpty()) {
       return html;
     }
-    String text = shadow.toText().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    String section = "<section id=\"shadow\"><h2>Shadow trials</h2><pre>" + text + "</pre></section>\n";
+    String section = shadow.toHtml();
     int at = html.lastIndexOf("</body>");
     return at < 0 ? html + section : html.substring(0, at) + section + html.substring(at);
   }

@@ -53,5 +53,12 @@ class ShadowReportTest {
     assertThat(pair.getJsonObject("disagreement").getLong("pass | pass")).isEqualTo(2);
     assertThat(report.toText()).contains("shadow-audit -> strict  (4 requests)")
         .contains("tenant=a (2)");
+    // And the HTML section has the same figures as tables, escaped
+    String html = report.toHtml();
+    assertThat(html).contains("<h3>shadow-audit -&gt; strict <small>(4 requests)</small></h3>")
+        .contains("<td class=\"l\">block</td><td>1</td><td>25.0%</td><td>4.6% &ndash; 69.9%</td>")
+        .contains("<td class=\"l\">tenant=b</td><td class=\"l\">pass</td><td>2</td>")
+        .contains("<td class=\"l\">pass | block</td><td>1</td>")
+        .doesNotContain("<pre>").doesNotContain("-> strict");
   }
 }
