@@ -76,6 +76,35 @@ class LlamaGuardFormatTest {
             + "<|eot|><|header_start|>assistant<|header_end|>");
   }
 
+  /**
+   * The category names Llama Guard 4's chat template is given by vLLM's own accuracy test of the
+   * model (vllm-project/tpu-inference, the multimodal safety-model accuracy test:
+   * {@code get_llama_guard_4_config()["TEMPLATE_ARGS"]["categories"]}), which are the short names
+   * of the Llama Guard 3 prompt, not the model card's hazard-table titles ("Sex-Related Crimes",
+   * "Suicide &amp; Self-Harm"). The model card (meta-llama/PurpleLlama
+   * {@code Llama-Guard4/12B/MODEL_CARD.md}) gives only those titles and points to llama.com for
+   * the prompt format, whose token layout ({@code <|header_start|>}, {@code <|header_end|>},
+   * {@code <|eot|>}) the byte-exact test above follows.
+   */
+  @Test
+  void llamaGuard4CategoryNamesAreThoseVllmsAccuracyTestPassesToItsTemplate() {
+    java.util.Map<String, String> vllmTemplateArgs = new java.util.LinkedHashMap<>();
+    String[] names = {"Violent Crimes.", "Non-Violent Crimes.", "Sex Crimes.",
+        "Child Exploitation.", "Defamation.", "Specialized Advice.", "Privacy.",
+        "Intellectual Property.", "Indiscriminate Weapons.", "Hate.", "Self-Harm.",
+        "Sexual Content.", "Elections.", "Code Interpreter Abuse."};
+    for (int i = 0; i < names.length; i++) {
+      vllmTemplateArgs.put("S" + (i + 1), names[i]);
+    }
+
+    assertThat(LlamaGuardFormat.CATEGORIES).containsExactlyEntriesOf(vllmTemplateArgs);
+    String prompt = LlamaGuardFormat.llamaGuard4().prompt(new GuardRequest("hi", null, List.of()));
+    StringBuilder listed = new StringBuilder();
+    vllmTemplateArgs.forEach((k, v) -> listed.append(k).append(": ").append(v).append('\n'));
+    assertThat(prompt).contains("<BEGIN UNSAFE CONTENT CATEGORIES>\n" + listed
+        + "<END UNSAFE CONTENT CATEGORIES>");
+  }
+
   @Test
   void promptsForAGrowingSpanShareTheirPrefix() {
     LlamaGuardFormat f = LlamaGuardFormat.llamaGuard3();
