@@ -380,8 +380,20 @@ public final class GatewayServer {
         reject(response, Errors.from(e), path);
         return;
       }
-      run(ctx, response, admission);
+      run(ctx, response, admission, judgeResponse(request.getHeader(JUDGE_RESPONSE_HEADER)));
     });
+  }
+
+  /**
+   * {@code X-ThinkGate-Judge-Response: true} on a non-stream request whose policy screens: the
+   * response's {@code thinkgate.verdicts} also carries SafeChain's whole-response verdict
+   * ({@code response}), judged before the response is sent (one more guard call, usually a
+   * verdict-cache hit for the audit record). {@code thinkgate eval} sends it.
+   */
+  static final String JUDGE_RESPONSE_HEADER = "X-ThinkGate-Judge-Response";
+
+  private static boolean judgeResponse(String header) {
+    return header != null && (header.equalsIgnoreCase("true") || header.equals("1"));
   }
 
   private static ReasoningMode requestedMode(Policy policy, String header) {
@@ -411,7 +423,8 @@ public final class GatewayServer {
     return String.join(", ", allowed);
   }
 
-  private void run(RequestContext ctx, HttpServerResponse response, Admission admission) {
+  private void run(RequestContext ctx, HttpServerResponse response, Admission admission,
+      boolean judge) {
     Policy policy = ctx.policy();
     response.putHeader("X-ThinkGate-Policy", policy.name());
     response.putHeader("X-ThinkGate-Reasoning", ctx.mode().wire());
@@ -428,7 +441,7 @@ public final class GatewayServer {
       metrics.streamOpened();
     }
     GenerationPipeline pipeline = new GenerationPipeline(ctx, services, channel, streamer, false,
-        outcome -> finished(outcome, channel, admission));
+        outcome -> finished(outcome, channel, admission, judge));
     holder[0] = pipeline;
     response.closeHandler(v -> pipeline.clientGone());
     // The input screen (conditional mode) or a restart may change the mode after start():
@@ -439,7 +452,7 @@ public final class GatewayServer {
   }
 
   private void finished(GenerationPipeline.Outcome outcome, ClientChannel channel,
-      Admission admission) {
+      Admission admission, boolean judge) {
     if (admission instanceof Admission.Admitted admitted) {
       admitted.release();
     }
@@ -448,8 +461,22 @@ public final class GatewayServer {
       metrics.streamClosed(sse.chunks());
     }
     if (channel instanceof CollectingChannel collecting) {
-      collecting.respond(ctx.policy().screening().anyEnabled() ? Outcomes.extension(outcome) : null,
-          Outcomes.serverTiming(outcome));
+      JsonObject extension = ctx.policy().screening().anyEnabled()
+          ? Outcomes.extension(outcome) : null;
+      if (judge && extension != null && outcome.status() == 200) {
+        recorder.withResponseVerdict(ctx, recorder.toRecord(outcome)).onComplete(ar -> {
+          JsonObject response = ar.succeeded() && ar.result().verdicts() != null
+              ? ar.result().verdicts().getJsonObject(dev.thinkgate.audit.SafeChainVerdict.KEY)
+              : null;
+          if (response != null) {
+            extension.getJsonObject("verdicts").put(dev.thinkgate.audit.SafeChainVerdict.KEY,
+                response);
+          }
+          collecting.respond(extension, Outcomes.serverTiming(outcome));
+        });
+      } else {
+        collecting.respond(extension, Outcomes.serverTiming(outcome));
+      }
     }
     metrics.request(ctx.route().label(), ctx.completionsApi() ? "completions" : "chat",
         outcome.status());

@@ -183,6 +183,9 @@ public final class EvalRunner {
         .header("Content-Type", "application/json")
         .header("Authorization", "Bearer " + options.apiKey())
         .header("X-ThinkGate-Reasoning", task.mode())
+        // SafeChain's whole-response verdict in thinkgate.verdicts.response: the default basis
+        // of the report, as for audit records
+        .header("X-ThinkGate-Judge-Response", "true")
         .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
         .build();
     long start = System.nanoTime();
