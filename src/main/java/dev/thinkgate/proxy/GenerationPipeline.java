@@ -192,7 +192,9 @@ final class GenerationPipeline {
     // a passthrough sends no prefill: it keeps the chat path (tools, server-side templating);
     // only prefills follow the route's probed decision
     GenerationRequest request = new GenerationRequest(ctx.body(), ctx.path(), ctx.upstreamModel(),
-        runMode == ReasoningMode.PASSTHROUGH ? ctx.route().config() : ctx.route().effectiveConfig(),
+        runMode == ReasoningMode.PASSTHROUGH ? ctx.route().config()
+            : runMode == ReasoningMode.MORETHINK ? ctx.route().rawTextConfig()
+            : ctx.route().effectiveConfig(),
         runMode, ctx.policy().reasoning(), random);
     Future<RunResult> run;
     try {

@@ -25,6 +25,7 @@ final class UpstreamRoute {
   /** How prefills reach the model: the configured dialect until a probe decides (auto). */
   private volatile Decision decision;
   private volatile RouteConfig effective;
+  private volatile RouteConfig rawText;
 
   /**
    * @param baseUrl the upstream's origin and path prefix without a trailing {@code /v1}
@@ -58,12 +59,18 @@ final class UpstreamRoute {
 
   void decide(Decision decision) {
     this.effective = decision.apply(config);
+    this.rawText = decision.applyForRawText(config);
     this.decision = decision;
   }
 
   /** The route as the reasoning runners use it: {@code dialect: auto} resolved by the probe. */
   RouteConfig effectiveConfig() {
     return effective;
+  }
+
+  /** The route for MoreThink rounds: raw text where a template is known (see the decision). */
+  RouteConfig rawTextConfig() {
+    return rawText;
   }
 
   /** A transport for {@link PrefillProbe}: plain JSON POSTs to the upstream's origin. */

@@ -95,6 +95,21 @@ public final class PrefillProbe {
           route.timeouts(), route.healthPath());
     }
 
+    /**
+     * The route for MoreThink: its rounds run on raw text (the completions path) wherever a
+     * template to render with is known, even when the chat path keeps prefills, so no
+     * reasoning-parser quirk (vLLM holding back a pending stop string and then dropping it with
+     * {@code </think>}) can truncate a thought that the next round continues.
+     */
+    public RouteConfig applyForRawText(RouteConfig route) {
+      if (route.dialect() != UpstreamDialect.AUTO || path == PrefillPath.COMPLETIONS
+          || template == null) {
+        return apply(route);
+      }
+      return new Decision(PrefillPath.COMPLETIONS, template, true, verified, reason)
+          .apply(route);
+    }
+
     public JsonObject toJson() {
       return new JsonObject().put("path", path.name().toLowerCase(java.util.Locale.ROOT))
           .put("template", template).put("prefills_kept", prefillsKept)

@@ -107,6 +107,23 @@ class PrefillProbeTest {
     assertThat(decision.apply(route(null)).dialect()).isEqualTo(UpstreamDialect.VLLM);
   }
 
+  /**
+   * Finding 4 of issue #15 (vLLM's stop-string hold-back with a reasoning parser can drop the end
+   * of a thought): MoreThink continues thoughts, so its rounds run on raw text wherever a
+   * template is known, even on a route whose chat path keeps prefills.
+   */
+  @Test
+  void moreThinkRunsOnRawTextWhereATemplateIsKnownEvenIfTheChatPathKeepsPrefills() {
+    Decision keeps = new Decision(PrefillPath.CHAT, "qwq", true, true, "chat path keeps prefills");
+    Decision unknown = new Decision(PrefillPath.CHAT, null, true, true, "no template matched");
+
+    assertThat(keeps.apply(route(null)).dialect()).isEqualTo(UpstreamDialect.VLLM);
+    assertThat(keeps.applyForRawText(route(null)).dialect()).isEqualTo(UpstreamDialect.COMPLETIONS);
+    assertThat(keeps.applyForRawText(route(null)).chatTemplate()).isEqualTo("qwq");
+    // nothing to render with: the chat path it is
+    assertThat(unknown.applyForRawText(route(null)).dialect()).isEqualTo(UpstreamDialect.VLLM);
+  }
+
   @Test
   void anUnknownTemplateThatDropsPrefillsIsFlagged() {
     Decision decision = probe(route(null), body -> body.getBoolean("continue_final_message", false)
