@@ -112,8 +112,17 @@ public final class ServeCommand implements Callable<Integer> {
         + (gateway.adminPort() > 0 ? " (admin on port " + gateway.adminPort() + ")" : ""));
     // SIGTERM (Kubernetes, docker stop) and SIGINT drain open streams, then exit 0; any other
     // exit drains in the shutdown hook. Both run the same idempotent shutdown.
+    // Ctrl-C while draining exits at once (the audit files keep whole lines); a repeated
+    // SIGTERM changes nothing.
     CountDownLatch stop = new CountDownLatch(1);
     TerminationSignals.install(signal -> {
+      if (stop.getCount() == 0) {
+        if (signal.equals("INT")) {
+          System.err.println("thinkgate serve: SIGINT while draining, exiting at once");
+          Runtime.getRuntime().halt(130);
+        }
+        return;
+      }
       System.getLogger("thinkgate").log(System.Logger.Level.INFO,
           "SIG" + signal + ": shutting down gracefully");
       stop.countDown();
