@@ -58,10 +58,10 @@ class GracefulShutdownIT {
 
   @Test
   void sigtermDrainsTwentyOpenStreamsFlushesTheAuditAndExitsZero() throws Exception {
-    // Given the emulated model at 40 tokens/s (a stream takes a few seconds) and a gateway
+    // Given the emulated model at 25 tokens/s (a stream takes about five seconds) and a gateway
     // process that audits every request to a file, with a drain timeout far above that
     EmulatedModelServer model = new EmulatedModelServer(vertx, ModelEmulatorOptions.builder()
-        .tokensPerSecond(40).scriptOverride(body -> Script.of(THINKING, ANSWER)).build());
+        .tokensPerSecond(25).scriptOverride(body -> Script.of(THINKING, ANSWER)).build());
     int modelPort = model.start("127.0.0.1", 0).await();
     int port = freePort();
     Path audit = Files.createDirectories(dir.resolve("audit"));
@@ -140,12 +140,19 @@ class GracefulShutdownIT {
     long drainMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm);
     String log = Files.readString(stderr, StandardCharsets.UTF_8);
     assertThat(child.exitValue()).as("exit code; stderr:\n" + log).isZero();
-    assertThat(log).contains("draining 20 streams and 0 other requests open")
+    log.lines().filter(l -> l.contains("shutdown") || l.contains("SIGTERM"))
+        .forEach(l -> System.out.println("  child: " + l));
+    assertThat(log).contains("SIGTERM: shutting down gracefully")
+        .contains("draining 20 streams and 0 other requests open")
+        .containsPattern("shutdown: draining, \\d+ streams? and 0 other requests open, \\d+ audit"
+            + " records? pending, \\d+ ms left")
         .contains("20 of 20 open requests finished, 0 ended at the deadline, 0 abandoned")
         .contains("audit sinks flushed and closed");
     assertThat(Files.readString(dir.resolve("stdout.log")))
         .contains("ThinkGate stopped: 20 open requests finished");
     assertThat(drainMs).as("drain took well under the 60 s timeout").isLessThan(30_000);
+    System.out.println("GracefulShutdownIT: SIGTERM to exit " + drainMs + " ms with " + STREAMS
+        + " streams open");
     // with the listener closed, a client is refused
     assertThat(connectionRefused(client)).isTrue();
 
