@@ -289,6 +289,8 @@ class KubernetesManifestsTest {
     assertSelects(pdb.at("/spec/selector/matchLabels"));
     assertThat(pdb.at("/spec/maxUnavailable").asInt()).isBetween(1, minReplicas - 1);
     assertSelects(deployment.at("/spec/selector/matchLabels"));
+    assertThat(deployment.at("/spec/replicas").isMissingNode())
+        .as("the HPA owns the replica count").isTrue();
   }
 
   /** {@code selector} picks the Deployment's pods. */
