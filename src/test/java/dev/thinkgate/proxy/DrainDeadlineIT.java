@@ -5,16 +5,29 @@ import static dev.thinkgate.proxy.GracefulShutdownIT.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.thinkgate.config.ConfigLoader;
+import dev.thinkgate.config.ConfigStore;
+import dev.thinkgate.emulator.EmulatedModelServer;
 import dev.thinkgate.emulator.ModelEmulatorOptions;
 import dev.thinkgate.emulator.Script;
+import dev.thinkgate.metrics.GatewayMetrics;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shutdown path called in-process with a short drain timeout: what is still open at the
@@ -125,6 +138,77 @@ class DrainDeadlineIT {
       assertThat(report.finished()).isEqualTo(1);
       assertThat(report.endedAtDeadline()).isZero();
       pool.shutdown();
+    }
+  }
+
+  @Test
+  void gatewayShutdownEndsStreamsAtTheConfiguredDrainTimeoutThenClosesAndFlushesTheAudit(
+      @TempDir Path dir) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      // Given a gateway configured with drain_timeout_ms: 300 and a file audit sink recording
+      // every request, and two streams under way at a slow model
+      EmulatedModelServer model = new EmulatedModelServer(vertx, slowModel());
+      int modelPort = model.start("127.0.0.1", 0).await();
+      Path audit = Files.createDirectories(dir.resolve("audit"));
+      Path policies = Files.createDirectories(dir.resolve("policies"));
+      Files.writeString(policies.resolve("recorded.yaml"), "audit: {sample_rate: 1.0}\n");
+      Path config = dir.resolve("thinkgate.yaml");
+      Files.writeString(config, """
+          server: {host: 127.0.0.1, port: 0, admin_port: 0, drain_timeout_ms: 300}
+          routes: [{model: "*", upstream: "http://127.0.0.1:%d", dialect: vllm,
+                    chat_template: deepseek-r1}]
+          audit: {sinks: [{type: file, dir: "%s"}]}
+          """.formatted(modelPort, audit));
+      GatewayMetrics metrics = new GatewayMetrics();
+      ConfigStore store = new ConfigStore(new ConfigLoader(name -> null), config, policies,
+          metrics.registry(), Clock.systemUTC());
+      Gateway gateway = Gateway.start(vertx, store, metrics, name -> null, "recorded", false);
+      TestClient client = new TestClient(gateway.baseUrl());
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      List<Future<TestClient.Stream>> streams = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        JsonObject body = TestClient.chat(MODEL, "Count slowly #" + i);
+        streams.add(pool.submit(() -> client.stream("/v1/chat/completions", body)));
+      }
+      awaitTrue("2 streams under way", 10_000,
+          () -> model.activeStreams() == 2 && model.producedChunks() >= 10);
+
+      // When the gateway shuts down (what SIGTERM runs)
+      DrainReport report = gateway.shutdown();
+
+      // Then both streams ended at the configured deadline with an error event
+      assertThat(report.endedAtDeadline()).isEqualTo(2);
+      assertThat(report.elapsedMs()).isGreaterThanOrEqualTo(300);
+      for (Future<TestClient.Stream> f : streams) {
+        TestClient.Stream s = f.get(10, TimeUnit.SECONDS);
+        assertThat(s.done()).isFalse();
+        assertThat(s.error().getString("code")).isEqualTo("shutting_down");
+      }
+      // And the port is closed, a second shutdown returns the same report
+      assertThatThrownBy(() -> client.get("/health")).isInstanceOf(java.io.IOException.class);
+      assertThat(gateway.shutdown()).isSameAs(report);
+      // And the sink was flushed and closed: both records are in the (compressed) file, each
+      // with exactly what its client received
+      List<JsonObject> records = new ArrayList<>();
+      try (Stream<Path> files = Files.list(audit)) {
+        for (Path file : files.filter(p -> p.toString().endsWith(".jsonl.gz")).toList()) {
+          try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+            new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                .forEach(line -> records.add(new JsonObject(line)));
+          }
+        }
+      }
+      assertThat(records).hasSize(2);
+      List<String> received = new ArrayList<>();
+      for (Future<TestClient.Stream> f : streams) {
+        received.add(f.get().thinking());
+      }
+      assertThat(records).extracting(r -> r.getString("thinking"))
+          .containsExactlyInAnyOrderElementsOf(received);
+      pool.shutdown();
+    } finally {
+      vertx.close().await();
     }
   }
 
