@@ -58,10 +58,10 @@ class GracefulShutdownIT {
 
   @Test
   void sigtermDrainsTwentyOpenStreamsFlushesTheAuditAndExitsZero() throws Exception {
-    // Given the emulated model at 25 tokens/s (a stream takes about five seconds) and a gateway
+    // Given the emulated model at 15 tokens/s (a stream takes about eight seconds) and a gateway
     // process that audits every request to a file, with a drain timeout far above that
     EmulatedModelServer model = new EmulatedModelServer(vertx, ModelEmulatorOptions.builder()
-        .tokensPerSecond(25).scriptOverride(body -> Script.of(THINKING, ANSWER)).build());
+        .tokensPerSecond(15).scriptOverride(body -> Script.of(THINKING, ANSWER)).build());
     int modelPort = model.start("127.0.0.1", 0).await();
     int port = freePort();
     Path audit = Files.createDirectories(dir.resolve("audit"));
