@@ -7,14 +7,16 @@ COPY src ./src
 RUN mvn -B -q package -DskipTests
 
 FROM eclipse-temurin:17-jre
-RUN groupadd --system thinkgate && useradd --system --gid thinkgate --home /app thinkgate
+# A fixed numeric UID, so Kubernetes' runAsNonRoot can verify it (deploy/kubernetes runs as 10001).
+RUN groupadd --system --gid 10001 thinkgate \
+    && useradd --system --uid 10001 --gid thinkgate --home /app thinkgate
 WORKDIR /app
 COPY --from=build /src/target/thinkgate.jar /app/thinkgate.jar
 # Baked-in defaults; mount volumes over /app/conf and /app/policies to override.
 COPY conf /app/conf
 COPY policies /app/policies
 RUN mkdir -p /app/audit && chown -R thinkgate:thinkgate /app/audit
-USER thinkgate
+USER 10001:10001
 EXPOSE 8080 9090
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/thinkgate.jar \"$@\"", "thinkgate"]

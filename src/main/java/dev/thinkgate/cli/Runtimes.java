@@ -16,6 +16,15 @@ final class Runtimes {
 
   /** A started gateway and the Vert.x instance that runs it. */
   record Started(Vertx vertx, Gateway gateway) implements AutoCloseable {
+    /** Drains and closes the gateway ({@link Gateway#shutdown}), then Vert.x. */
+    dev.thinkgate.proxy.DrainReport shutdown() {
+      try {
+        return gateway.shutdown();
+      } finally {
+        vertx.close().await();
+      }
+    }
+
     @Override
     public void close() {
       try {

@@ -15,6 +15,7 @@ import dev.thinkgate.config.GatewayConfig.Timeouts;
 import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
 import dev.thinkgate.config.InvalidConfigException;
 import dev.thinkgate.metrics.GatewayMetrics;
+import dev.thinkgate.proxy.DrainReport;
 import dev.thinkgate.proxy.Gateway;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,12 +110,32 @@ public final class ServeCommand implements Callable<Integer> {
     Gateway gateway = started.gateway();
     System.out.println("ThinkGate listening on " + gateway.baseUrl() + "/v1"
         + (gateway.adminPort() > 0 ? " (admin on port " + gateway.adminPort() + ")" : ""));
+    // SIGTERM (Kubernetes, docker stop) and SIGINT drain open streams, then exit 0; any other
+    // exit drains in the shutdown hook. Both run the same idempotent shutdown.
+    // Ctrl-C while draining exits at once (the audit files keep whole lines); a repeated
+    // SIGTERM changes nothing.
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      started.close();
+    TerminationSignals.install(signal -> {
+      if (stop.getCount() == 0) {
+        if (signal.equals("INT")) {
+          System.err.println("thinkgate serve: SIGINT while draining, exiting at once");
+          Runtime.getRuntime().halt(130);
+        }
+        return;
+      }
+      System.getLogger("thinkgate").log(System.Logger.Level.INFO,
+          "SIG" + signal + ": shutting down gracefully");
       stop.countDown();
+    });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stop.countDown();
+      started.shutdown();
     }, "thinkgate-shutdown"));
     stop.await();
+    DrainReport report = started.shutdown();
+    System.out.println("ThinkGate stopped: " + report.finished() + " open requests finished, "
+        + report.endedAtDeadline() + " ended at the drain timeout, " + report.abandoned()
+        + " abandoned");
     return 0;
   }
 

@@ -114,6 +114,9 @@ public final class ConfigLoader {
     return new GatewayConfig(server, routes, guards, tenants, audit, Map.of());
   }
 
+  /** One hour: a longer drain outlives any orchestrator's grace period. */
+  static final long MAX_DRAIN_TIMEOUT_MS = 3_600_000;
+
   private static ServerConfig server(ConfigNode n) {
     ServerConfig d = ServerConfig.DEFAULT;
     if (n == null) {
@@ -127,12 +130,14 @@ public final class ConfigLoader {
     long requestTimeoutMs =
         n.longInteger("request_timeout_ms", d.requestTimeoutMs(), 1, Long.MAX_VALUE);
     boolean watchConfig = n.bool("watch_config", d.watchConfig());
+    long drainTimeoutMs =
+        n.longInteger("drain_timeout_ms", d.drainTimeoutMs(), 0, MAX_DRAIN_TIMEOUT_MS);
     if (port != 0 && port == adminPort) {
       n.error("admin_port", adminPort + " is also server.port; allowed: a different port");
     }
     n.finish();
-    return new ServerConfig(
-        host, port, adminPort, adminKeyHash, maxBodyBytes, requestTimeoutMs, watchConfig);
+    return new ServerConfig(host, port, adminPort, adminKeyHash, maxBodyBytes, requestTimeoutMs,
+        watchConfig, drainTimeoutMs);
   }
 
   private static List<RouteConfig> routes(ConfigNode root) {

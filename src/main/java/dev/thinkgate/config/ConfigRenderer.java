@@ -113,6 +113,7 @@ public final class ConfigRenderer {
     server.put("max_body_bytes", c.server().maxBodyBytes());
     server.put("request_timeout_ms", c.server().requestTimeoutMs());
     server.put("watch_config", c.server().watchConfig());
+    server.put("drain_timeout_ms", c.server().drainTimeoutMs());
 
     ArrayNode routes = out.putArray("routes");
     for (RouteConfig r : c.routes()) {

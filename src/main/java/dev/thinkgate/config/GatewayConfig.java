@@ -33,15 +33,28 @@ public record GatewayConfig(
   /**
    * @param adminKeyHash {@code sha256:<hex>} of the admin API key; null disables the admin API
    * @param maxBodyBytes largest accepted request body (413 above)
+   * @param drainTimeoutMs on SIGTERM, how long open requests may run before they are ended with
+   *     an error (0 = end them at once)
    */
   public record ServerConfig(
       String host, int port, int adminPort, String adminKeyHash, long maxBodyBytes,
-      long requestTimeoutMs, boolean watchConfig) {
-    public static final ServerConfig DEFAULT =
-        new ServerConfig("0.0.0.0", 8080, 9090, null, 4L * 1024 * 1024, 600_000, true);
+      long requestTimeoutMs, boolean watchConfig, long drainTimeoutMs) {
+    public static final long DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+    public static final ServerConfig DEFAULT = new ServerConfig("0.0.0.0", 8080, 9090, null,
+        4L * 1024 * 1024, 600_000, true, DEFAULT_DRAIN_TIMEOUT_MS);
 
     public ServerConfig {
       host = host == null ? "0.0.0.0" : host;
+      if (drainTimeoutMs < 0) {
+        throw new IllegalArgumentException("drainTimeoutMs must be >= 0, was " + drainTimeoutMs);
+      }
+    }
+
+    /** With the default drain timeout. */
+    public ServerConfig(String host, int port, int adminPort, String adminKeyHash,
+        long maxBodyBytes, long requestTimeoutMs, boolean watchConfig) {
+      this(host, port, adminPort, adminKeyHash, maxBodyBytes, requestTimeoutMs, watchConfig,
+          DEFAULT_DRAIN_TIMEOUT_MS);
     }
   }
 

@@ -32,6 +32,8 @@ public final class Gateway implements AutoCloseable {
   private final int port;
   private final int adminPort;
   private final String host;
+  private DrainReport drained;
+  private boolean closed;
 
   private Gateway(Vertx vertx, GatewayServer server, AuditSink audit, ConfigWatcher watcher,
       HttpServer admin, String host, int port, int adminPort) {
@@ -107,8 +109,28 @@ public final class Gateway implements AutoCloseable {
     return server.metrics();
   }
 
+  /**
+   * Graceful shutdown, what SIGTERM runs: readiness turns 503 and new requests are refused at
+   * once, open requests finish (those still open at {@code server.drain_timeout_ms} end with a
+   * {@code shutting_down} error), then the ports close and the audit sinks are flushed and
+   * closed. Blocks; idempotent (later calls return the first drain's report).
+   */
+  public synchronized DrainReport shutdown() {
+    if (drained == null) {
+      drained = server.drain().await();
+      close();
+      LOG.log(Level.INFO, "shutdown: ports closed, audit sinks flushed and closed");
+    }
+    return drained;
+  }
+
+  /** Closes at once: open requests are cut off (see {@link #shutdown} for the graceful way). */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     if (watcher != null) {
       watcher.close();
     }

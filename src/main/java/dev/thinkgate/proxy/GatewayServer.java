@@ -52,6 +52,9 @@ public final class GatewayServer {
   private long healthTimer = -1;
   /** {@code server.request_timeout_ms} of the latest valid config; each request reads it once. */
   private volatile long requestTimeoutMs;
+  /** {@code server.drain_timeout_ms} of the latest valid config, read when the drain starts. */
+  private volatile long drainTimeoutMs;
+  private final ShutdownDrain drain;
 
   /**
    * @param env environment lookup for upstream and guard API keys
@@ -76,6 +79,8 @@ public final class GatewayServer {
         new ShadowTrials(name -> runtime.get().config().policies().get(name),
             name -> runtime.get().guard(name), metrics.registry()));
     this.requestTimeoutMs = initial.server().requestTimeoutMs();
+    this.drainTimeoutMs = initial.server().drainTimeoutMs();
+    this.drain = new ShutdownDrain(vertx, System::nanoTime);
   }
 
   /**
@@ -96,6 +101,7 @@ public final class GatewayServer {
     runtime.set(next);
     limiter.retainOnly(next.tenants().tenants());
     requestTimeoutMs = config.server().requestTimeoutMs();
+    drainTimeoutMs = config.server().drainTimeoutMs();
     recorder.setMaxSafeAtKConcurrency(config.audit().maxSafeAtKConcurrency());
     probeRoutes();
   }
@@ -174,6 +180,22 @@ public final class GatewayServer {
         });
   }
 
+  /**
+   * The graceful-shutdown path (SIGTERM): {@code /ready} and new generation requests answer 503
+   * from now on, open requests run on for up to {@code server.drain_timeout_ms}, and the ones
+   * still open then end with a {@code shutting_down} error. Completes when every open request's
+   * response ended and its audit record was offered; the server still listens (call
+   * {@link #close()} next). Idempotent.
+   */
+  public Future<DrainReport> drain() {
+    return drain(drainTimeoutMs);
+  }
+
+  /** {@link #drain()} with an explicit timeout; 0 ends the open requests at once. */
+  public Future<DrainReport> drain(long timeoutMs) {
+    return drain.start(timeoutMs);
+  }
+
   public Future<Void> close() {
     if (healthTimer >= 0) {
       vertx.cancelTimer(healthTimer);
@@ -242,6 +264,11 @@ public final class GatewayServer {
   }
 
   private void ready(RoutingContext rc) {
+    if (drain.draining()) {
+      rc.response().putHeader("Connection", "close");
+      Errors.send(rc.response(), OpenAiException.notReady("The gateway is shutting down"));
+      return;
+    }
     GatewayRuntime rt = runtime.get();
     for (UpstreamRoute r : rt.routes()) {
       if (!upstreamHealthy.getOrDefault(r.baseUrl(), false)) {
@@ -337,18 +364,23 @@ public final class GatewayServer {
     String path = chat ? "/v1/chat/completions" : "/v1/completions";
     String requestId = RequestIds.fromHeaderOrNew(request.getHeader("X-ThinkGate-Request-Id"));
     response.putHeader("X-ThinkGate-Request-Id", requestId);
+    ShutdownDrain.OpenRequest open = drain.admit();
+    if (open == null) {
+      rejectDraining(response, path);
+      return;
+    }
     GatewayRuntime rt = runtime.get();
     GatewayConfig config = rt.config();
     Tenant tenant;
     try {
       tenant = authenticate(rt, request);
     } catch (OpenAiException e) {
-      reject(response, e, path);
+      reject(response, e, path, open);
       return;
     }
     RequestReader.readBody(request, config.server().maxBodyBytes()).onComplete(ar -> {
       if (ar.failed()) {
-        reject(response, Errors.from(ar.cause()), path);
+        reject(response, Errors.from(ar.cause()), path, open);
         return;
       }
       RequestContext ctx;
@@ -374,13 +406,14 @@ public final class GatewayServer {
             body.getBoolean("stream", false), model, RequestReader.userPrompt(body), mode,
             requestId, 0, start);
       } catch (OpenAiException e) {
-        reject(response, e, path);
+        reject(response, e, path, open);
         return;
       } catch (RuntimeException e) {
-        reject(response, Errors.from(e), path);
+        reject(response, Errors.from(e), path, open);
         return;
       }
-      run(ctx, response, admission, judgeResponse(request.getHeader(JUDGE_RESPONSE_HEADER)));
+      run(ctx, response, admission, open,
+          judgeResponse(request.getHeader(JUDGE_RESPONSE_HEADER)));
     });
   }
 
@@ -424,7 +457,7 @@ public final class GatewayServer {
   }
 
   private void run(RequestContext ctx, HttpServerResponse response, Admission admission,
-      boolean judge) {
+      ShutdownDrain.OpenRequest open, boolean judge) {
     Policy policy = ctx.policy();
     response.putHeader("X-ThinkGate-Policy", policy.name());
     response.putHeader("X-ThinkGate-Reasoning", ctx.mode().wire());
@@ -437,12 +470,21 @@ public final class GatewayServer {
         ? new SseChannel(response, encoder, flow, metrics, ctx.startNanos(),
             () -> holder[0].channelEnded())
         : new CollectingChannel(response, encoder, () -> holder[0].channelEnded());
+    GenerationPipeline pipeline = new GenerationPipeline(ctx, services, channel, streamer, false,
+        outcome -> finished(outcome, channel, admission, open, judge));
+    holder[0] = pipeline;
+    if (!drain.attach(open, pipeline, ctx.streaming())) {
+      // the body was still being read when the drain timeout passed
+      if (admission instanceof Admission.Admitted admitted) {
+        admitted.release();
+      }
+      rejectDraining(response, ctx.path());
+      drain.release(open);
+      return;
+    }
     if (ctx.streaming()) {
       metrics.streamOpened();
     }
-    GenerationPipeline pipeline = new GenerationPipeline(ctx, services, channel, streamer, false,
-        outcome -> finished(outcome, channel, admission, judge));
-    holder[0] = pipeline;
     response.closeHandler(v -> pipeline.clientGone());
     // The input screen (conditional mode) or a restart may change the mode after start():
     // the header names the mode in effect when the headers go out.
@@ -452,7 +494,7 @@ public final class GatewayServer {
   }
 
   private void finished(GenerationPipeline.Outcome outcome, ClientChannel channel,
-      Admission admission, boolean judge) {
+      Admission admission, ShutdownDrain.OpenRequest open, boolean judge) {
     if (admission instanceof Admission.Admitted admitted) {
       admitted.release();
     }
@@ -484,7 +526,8 @@ public final class GatewayServer {
     if (!"pass".equals(outcome.action())) {
       metrics.action(ctx.policy().name(), outcome.action());
     }
-    recorder.record(outcome);
+    drain.responded(open);
+    recorder.record(outcome).onComplete(v -> drain.release(open));
     if (LOG.isLoggable(Level.INFO)) {
       LOG.log(Level.INFO, Outcomes.logLine(outcome));
     }
@@ -504,6 +547,18 @@ public final class GatewayServer {
       holder[0].start();
     });
     return promise.future();
+  }
+
+  private void reject(HttpServerResponse response, OpenAiException e, String path,
+      ShutdownDrain.OpenRequest open) {
+    reject(response, e, path);
+    drain.release(open);
+  }
+
+  /** A new request while draining: 503, retry elsewhere, and do not reuse this connection. */
+  private void rejectDraining(HttpServerResponse response, String path) {
+    response.putHeader("Retry-After", "1").putHeader("Connection", "close");
+    reject(response, ShutdownDrain.refusal(), path);
   }
 
   /** Answers a request refused before it reached a route (auth, body, validation, limits). */

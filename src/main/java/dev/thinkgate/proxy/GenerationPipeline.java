@@ -374,6 +374,15 @@ final class GenerationPipeline {
     maybeFinish();
   }
 
+  /**
+   * The gateway is shutting down and this request outlived the drain: the client gets
+   * {@code error} (an SSE error event once the stream started, else an error response), the
+   * upstream call is cancelled. Call on the request's event loop.
+   */
+  void endForShutdown(OpenAiException error) {
+    abort(error);
+  }
+
   private void abort(OpenAiException error) {
     if (phase == Phase.FINISHED) {
       return;

@@ -57,8 +57,13 @@ final class RequestRecorder {
     return sink;
   }
 
-  /** Records the client's own sample and, when drawn, schedules its K−1 shadow samples. */
-  void record(GenerationPipeline.Outcome outcome) {
+  /**
+   * Records the client's own sample and, when drawn, schedules its K−1 shadow samples.
+   *
+   * @return completes (never fails) once the client's record was offered to the sink, or at once
+   *     when it is not recorded; the shadow samples are not awaited
+   */
+  Future<Void> record(GenerationPipeline.Outcome outcome) {
     RequestContext ctx = outcome.ctx();
     AuditPolicy audit = ctx.policy().audit();
     boolean clientServed = outcome.status() == 200;
@@ -80,9 +85,14 @@ final class RequestRecorder {
     if (kSampled || sampler.shouldRecord(audit)) {
       // The client's response is done: trials may still await their last guard verdicts and the
       // whole-response verdict needs one more guard call; both delay only the record.
-      outcome.shadow().onComplete(ar -> withResponseVerdict(ctx,
-          toRecord(outcome, ar.succeeded() ? ar.result() : null)).onSuccess(sink::offer));
+      return outcome.shadow()
+          .transform(ar -> withResponseVerdict(ctx,
+              toRecord(outcome, ar.succeeded() ? ar.result() : null)))
+          .onSuccess(sink::offer)
+          .<Void>mapEmpty()
+          .otherwiseEmpty();
     }
+    return Future.succeededFuture();
   }
 
   /**
