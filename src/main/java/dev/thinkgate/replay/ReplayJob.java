@@ -103,8 +103,10 @@ public final class ReplayJob {
         StandardOpenOption.WRITE)) {
       ch.truncate(outputBytes);
     }
-    Writer writer = new Writer(out, statePath, inputNames, skip, outputBytes);
+    // A slot is taken per record read and given back when its result is written, so records in
+    // flight plus finished ones waiting for an earlier one never exceed the concurrency.
     Semaphore slots = new Semaphore(concurrency);
+    Writer writer = new Writer(out, statePath, inputNames, skip, outputBytes, slots);
     long[] seq = {0};
     AuditReader reader = new AuditReader(err, total -> new ProgressBar(
         "replay " + policy.name(), total, ProgressBar.Unit.BYTES, err, console, nanoClock));
@@ -123,10 +125,8 @@ public final class ReplayJob {
           throw new IllegalStateException("interrupted", e);
         }
         writer.check();
-        replayer.replay(json, policy).onComplete(ar -> {
-          writer.done(n, ar.succeeded() ? ar.result() : null, ar.cause());
-          slots.release();
-        });
+        replayer.replay(json, policy).onComplete(ar ->
+            writer.done(n, ar.succeeded() ? ar.result() : null, ar.cause()));
       });
       slots.acquire(concurrency);
       slots.release(concurrency);
@@ -143,6 +143,7 @@ public final class ReplayJob {
   private final class Writer {
     private final Path statePath;
     private final JsonArray inputs;
+    private final Semaphore slots;
     private final OutputStream out;
     private final Map<Long, Object> ready = new ConcurrentHashMap<>();
     private final Map<String, Long> skippedBy = new TreeMap<>();
@@ -158,8 +159,9 @@ public final class ReplayJob {
     private long frozenRecords = -1;
     private long frozenBytes;
 
-    Writer(Path output, Path statePath, JsonArray inputs, long first, long bytes)
-        throws IOException {
+    Writer(Path output, Path statePath, JsonArray inputs, long first, long bytes,
+        Semaphore slots) throws IOException {
+      this.slots = slots;
       this.statePath = statePath;
       this.inputs = inputs;
       this.next = first;
@@ -177,11 +179,15 @@ public final class ReplayJob {
     }
 
     synchronized void done(long n, RecordReplayer.Result result, Throwable cause) {
+      if (error != null) {
+        return; // the run is failing: the reading thread has been woken to see why
+      }
       ready.put(n, result != null ? result : cause);
       try {
         drain();
       } catch (IOException e) {
         error = e;
+        slots.release(concurrency); // wake the reading thread, whose check() rethrows
       }
     }
 
@@ -208,6 +214,7 @@ public final class ReplayJob {
           }
         }
         next++;
+        slots.release();
       }
       long now = nanoClock.getAsLong();
       if (now - lastStateNanos >= STATE_EVERY_NANOS) {

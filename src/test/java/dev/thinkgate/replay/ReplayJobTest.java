@@ -134,6 +134,66 @@ class ReplayJobTest {
   }
 
   @Test
+  void aSlowRecordHoldsBackAtMostConcurrencyRecordsNotTheWholeInput(@TempDir Path dir)
+      throws Exception {
+    // Given 40 records, the first of which the guard does not answer until told to
+    Path in = audit(dir, 40);
+    io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+    java.util.Set<String> judgedWhileStalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Guard guard = new Guard() {
+      @Override
+      public String name() {
+        return "default";
+      }
+
+      @Override
+      public Future<GuardVerdict> judge(GuardRequest r) {
+        if (r.userPrompt().equals("prompt 0")) {
+          return release.future().map(v -> GuardVerdict.safe(1));
+        }
+        if (!release.future().isComplete()) {
+          judgedWhileStalled.add(r.userPrompt());
+        }
+        return Future.succeededFuture(GuardVerdict.safe(1));
+      }
+    };
+    RecordReplayer replayer = new RecordReplayer(vertx, n -> null, n -> guard, () -> 0L);
+    ReplayJob job = new ReplayJob(replayer, strict(), 4,
+        new PrintStream(OutputStream.nullOutputStream()), false, System::nanoTime);
+
+    // When it runs 4 at a time and record 0 stalls
+    java.util.concurrent.CompletableFuture<ReplayJob.Summary> run =
+        new java.util.concurrent.CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try {
+        run.complete(job.run(List.of(in), dir.resolve("out")));
+      } catch (Exception e) {
+        run.completeExceptionally(e);
+      }
+    }, "replay-reader");
+    reader.start();
+    // until the reader has run as far ahead as it may and waits for a slot
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!(reader.getState() == Thread.State.WAITING && judgedWhileStalled.size() == 2)
+        && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    java.util.Set<String> started = java.util.Set.copyOf(judgedWhileStalled);
+    Thread.State state = reader.getState();
+    vertx.runOnContext(v -> release.complete());
+    ReplayJob.Summary s = run.get(30, TimeUnit.SECONDS);
+
+    // Then only the 3 records after it were read meanwhile (record 3's prompt is redacted, so
+    // 2 judged), the reader waited, and all were written in order
+    assertThat(started).containsExactlyInAnyOrder("prompt 1", "prompt 2");
+    assertThat(state).isEqualTo(Thread.State.WAITING);
+    assertThat(s.replayed()).isEqualTo(40 - 6);
+    List<String> ids = Files.readAllLines(s.output()).stream()
+        .map(l -> new JsonObject(l).getString("id")).toList();
+    assertThat(ids.get(0)).isEqualTo("r0");
+  }
+
+  @Test
   void anInterruptedReplayResumesWhereItsStateSaysAndEndsWithTheSameOutput(@TempDir Path dir)
       throws Exception {
     Path in = audit(dir, 40);
