@@ -1,0 +1,343 @@
+package dev.thinkgate.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thinkgate.config.ApiKeyHash;
+import dev.thinkgate.config.GatewayConfig.RedisConfig;
+import dev.thinkgate.config.GatewayConfig.StateBackend;
+import dev.thinkgate.config.GatewayConfig.StateConfig;
+import dev.thinkgate.config.GatewayConfig.StateFailure;
+import dev.thinkgate.config.GatewayConfig.TenantConfig;
+import dev.thinkgate.emulator.GuardEmulatorOptions;
+import dev.thinkgate.emulator.ModelEmulatorOptions;
+import dev.thinkgate.emulator.Script;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.embedded.RedisServer;
+
+/**
+ * Several real gateways (each its own Vert.x, emulated model and port) share one real
+ * redis-server, started here from the binary embedded-redis ships: tenant limits hold across the
+ * gateways, a dead gateway's leases lapse within the TTL, a Redis outage gives each tenant's fail
+ * mode without hanging a request, and a guard verdict paid for on one gateway is a hit on another.
+ */
+class SharedStateIT {
+  private static final String MODEL = GatewayHarness.MODEL;
+  private static final String KEY = "tg-shared-state-test";
+
+  private RedisServer redisServer;
+  private int redisPort;
+  private final List<GatewayHarness> gateways = new ArrayList<>();
+  private final List<TcpCut> cuts = new ArrayList<>();
+  private final ExecutorService clients = Executors.newCachedThreadPool();
+  private final Vertx testVertx = Vertx.vertx();
+
+  @BeforeEach
+  void startRedis() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      redisPort = socket.getLocalPort();
+    }
+    redisServer = new RedisServer(redisPort);
+    redisServer.start();
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    clients.shutdownNow();
+    for (GatewayHarness g : gateways) {
+      g.close();
+    }
+    cuts.forEach(TcpCut::close);
+    testVertx.close().await();
+    if (redisServer.isActive()) {
+      redisServer.stop();
+    }
+  }
+
+  private static StateConfig redisState(int port, long leaseTtlMs, long commandTimeoutMs) {
+    return new StateConfig(StateBackend.REDIS, StateFailure.FAIL_OPEN,
+        new RedisConfig("redis://127.0.0.1:" + port, 1_000, commandTimeoutMs, leaseTtlMs,
+            "thinkgate:", 8));
+  }
+
+  private static TenantConfig tenant(String name, String key, int rpm, int streams,
+      StateFailure onStateError) {
+    return new TenantConfig(name, List.of(ApiKeyHash.of(key)), "passthrough", List.of("*"), rpm,
+        streams, onStateError);
+  }
+
+  private static ModelEmulatorOptions quickModel(long firstTokenDelayMs) {
+    return ModelEmulatorOptions.builder().firstTokenDelayMs(firstTokenDelayMs)
+        .scriptOverride(body -> Script.of("A short thought.", "A short answer.")).build();
+  }
+
+  private GatewayHarness gateway(StateConfig state, long firstTokenDelayMs,
+      TenantConfig... tenants) {
+    GatewayHarness h = new GatewayHarness().model(quickModel(firstTokenDelayMs)).state(state);
+    for (TenantConfig t : tenants) {
+      h.tenant(t);
+    }
+    gateways.add(h);
+    return h.start();
+  }
+
+  private static TestClient.Response chat(GatewayHarness g, String key) throws Exception {
+    return g.client.post("/v1/chat/completions", TestClient.chat(MODEL, "Hello there").encode(),
+        "Authorization", "Bearer " + key);
+  }
+
+  private long leases(String tenant) {
+    Redis client = Redis.createClient(testVertx,
+        new RedisOptions().setConnectionString("redis://127.0.0.1:" + redisPort));
+    try {
+      return client.send(Request.cmd(Command.ZCARD).arg("thinkgate:leases:" + tenant)).await()
+          .toLong();
+    } finally {
+      client.close();
+    }
+  }
+
+  private void awaitLeases(String tenant, long expected) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (leases(tenant) != expected) {
+      assertThat(System.nanoTime()).as("leases of " + tenant + " reach " + expected)
+          .isLessThan(deadline);
+      Thread.sleep(20); // test thread
+    }
+  }
+
+  private static double counter(GatewayHarness g, String name, String... tags) {
+    MeterRegistry registry = g.metrics.registry();
+    Counter c = registry.find(name).tags(tags).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void aTenantLimitedToNRequestsPerMinuteGetsNAdmissionsAcrossThreeGateways() throws Exception {
+    // Given three gateways on one Redis and a tenant limited to 6 requests a minute
+    StateConfig state = redisState(redisPort, 30_000, 500);
+    TenantConfig limited = tenant("rpm", KEY, 6, 0, null);
+    List<GatewayHarness> three = List.of(gateway(state, 0, limited), gateway(state, 0, limited),
+        gateway(state, 0, limited));
+
+    // When 18 requests arrive, spread round-robin over the gateways
+    int ok = 0;
+    int limitedCount = 0;
+    for (int i = 0; i < 18; i++) {
+      TestClient.Response r = chat(three.get(i % 3), KEY);
+      if (r.status() == 200) {
+        ok++;
+      } else if (r.status() == 429) {
+        limitedCount++;
+        assertThat(r.body()).contains("requests per minute");
+        assertThat(r.header("Retry-After")).isNotNull();
+      }
+    }
+
+    // Then 6 are admitted in total, not 6 per gateway, and Redis never failed
+    assertThat(ok).isEqualTo(6);
+    assertThat(limitedCount).isEqualTo(12);
+    for (GatewayHarness g : three) {
+      assertThat(g.metrics.registry().find("thinkgate_state_errors").counters()).isEmpty();
+    }
+  }
+
+  @Test
+  void maxConcurrentStreamsHoldsAcrossGatewaysAndAFinishedStreamFreesItsLease() throws Exception {
+    // Given two gateways whose model takes 3 s to its first token, and a tenant of 3 streams
+    StateConfig state = redisState(redisPort, 30_000, 500);
+    TenantConfig t = tenant("streams", KEY, 0, 3, null);
+    GatewayHarness a = gateway(state, 3_000, t);
+    GatewayHarness b = gateway(state, 3_000, t);
+
+    // When three streams are open, two on a and one on b
+    List<CompletableFuture<TestClient.Response>> open = new ArrayList<>();
+    for (GatewayHarness g : List.of(a, b, a)) {
+      open.add(CompletableFuture.supplyAsync(() -> call(g), clients));
+    }
+    awaitLeases("streams", 3);
+
+    // Then a fourth is refused on either gateway
+    TestClient.Response onB = chat(b, KEY);
+    TestClient.Response onA = chat(a, KEY);
+    assertThat(onB.status()).isEqualTo(429);
+    assertThat(onB.body()).contains("concurrent requests in flight");
+    assertThat(onA.status()).isEqualTo(429);
+
+    // and once they finished, their leases are gone and b admits again
+    for (CompletableFuture<TestClient.Response> f : open) {
+      assertThat(f.get(20, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+    awaitLeases("streams", 0);
+    assertThat(chat(b, KEY).status()).isEqualTo(200);
+  }
+
+  private TestClient.Response call(GatewayHarness g) {
+    try {
+      return chat(g, KEY);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void aKilledGatewaysLeasesLapseWithinTheLeaseTtl() throws Exception {
+    // Given gateway k reaching Redis through a link the test can cut, a survivor s, a lease TTL
+    // of 1.5 s, and a tenant of 2 streams both held open on k by a slow model
+    long ttlMs = 1_500;
+    TcpCut link = new TcpCut(redisPort);
+    cuts.add(link);
+    TenantConfig t = tenant("crash", KEY, 0, 2, null);
+    GatewayHarness k = gateway(redisState(link.port(), ttlMs, 300), 60_000, t);
+    GatewayHarness s = gateway(redisState(redisPort, ttlMs, 300), 0, t);
+    clients.submit(() -> call(k));
+    clients.submit(() -> call(k));
+    awaitLeases("crash", 2);
+    // the leases outlive their TTL while k lives, because k refreshes them
+    Thread.sleep(2 * ttlMs);
+    assertThat(chat(s, KEY).status()).isEqualTo(429);
+
+    // When k dies: it loses Redis and stops, so it never releases its leases
+    link.cut();
+    long died = System.nanoTime();
+    k.close();
+    gateways.remove(k);
+
+    // Then the survivor refuses until the TTL frees the leases, and admits within the TTL
+    TestClient.Response after;
+    do {
+      after = chat(s, KEY);
+      if (after.status() == 200) {
+        break;
+      }
+      assertThat(after.status()).isEqualTo(429);
+      Thread.sleep(50); // test thread
+    } while (System.nanoTime() - died < TimeUnit.MILLISECONDS.toNanos(ttlMs + 1_500));
+    long freedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - died);
+    assertThat(after.status()).as("admitted after %d ms", freedMs).isEqualTo(200);
+    assertThat(freedMs).isLessThanOrEqualTo(ttlMs + 1_000);
+  }
+
+  @Test
+  void redisDownOrSlowGivesEachTenantsFailModeAndNoRequestHangs() throws Exception {
+    // Given gateway a on Redis directly, gateway b through a link that will stall, a command
+    // timeout of 300 ms, tenant "open" (fail_open by default, 3 rpm) and "closed" (fail_closed)
+    long timeoutMs = 300;
+    TcpCut link = new TcpCut(redisPort);
+    cuts.add(link);
+    TenantConfig open = tenant("open", KEY, 3, 0, null);
+    TenantConfig closed = tenant("closed", KEY + "-closed", 100, 0, StateFailure.FAIL_CLOSED);
+    GatewayHarness a = gateway(redisState(redisPort, 30_000, timeoutMs), 0, open, closed);
+    GatewayHarness b = gateway(redisState(link.port(), 30_000, timeoutMs), 0, open, closed);
+    assertThat(chat(a, KEY).status()).isEqualTo(200);
+    assertThat(chat(b, KEY + "-closed").status()).isEqualTo(200);
+
+    // When Redis stops (a) and stalls (b)
+    redisServer.stop();
+    link.stall();
+
+    // Then "closed" is refused on both, "open" is served under a's local limit of 3 rpm
+    long start = System.nanoTime();
+    TestClient.Response closedOnA = chat(a, KEY + "-closed");
+    TestClient.Response closedOnB = chat(b, KEY + "-closed");
+    long closedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertThat(closedOnA.status()).isEqualTo(429);
+    assertThat(closedOnA.body()).contains("shared rate-limit state is unavailable");
+    assertThat(closedOnB.status()).isEqualTo(429);
+    int served = 0;
+    int limited = 0;
+    long slowest = 0;
+    for (int i = 0; i < 5; i++) {
+      long t0 = System.nanoTime();
+      TestClient.Response r = chat(a, KEY);
+      slowest = Math.max(slowest, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      if (r.status() == 200) {
+        served++;
+      } else {
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.body()).contains("requests per minute");
+        limited++;
+      }
+    }
+    TestClient.Response openOnB = chat(b, KEY);
+    assertThat(served).as("local bucket of 3 on a").isEqualTo(3);
+    assertThat(limited).isEqualTo(2);
+    assertThat(openOnB.status()).isEqualTo(200);
+    // no request waited much longer than one command timeout (b's stalled Redis took the timeout)
+    assertThat(closedMs).isLessThan(2 * (timeoutMs + 700));
+    assertThat(slowest).isLessThan(timeoutMs + 700);
+    // and every decision was counted by what it decided
+    assertThat(counter(a, "thinkgate_state_errors", "operation", "admission",
+        "decision", "fail_closed")).isEqualTo(1);
+    assertThat(counter(a, "thinkgate_state_errors", "operation", "admission",
+        "decision", "fail_open")).isEqualTo(5);
+    assertThat(counter(b, "thinkgate_state_errors", "operation", "admission",
+        "decision", "fail_closed")).isEqualTo(1);
+    assertThat(counter(b, "thinkgate_state_errors", "operation", "admission",
+        "decision", "fail_open")).isEqualTo(1);
+    assertThat(a.client.get("/metrics").body())
+        .contains("thinkgate_state_errors_total{decision=\"fail_open\",operation=\"admission\"} 5.0");
+  }
+
+  @Test
+  void aVerdictComputedOnOneGatewayIsASharedCacheHitOnAnother() throws Exception {
+    // Given two gateways, each with its own emulated guard, sharing verdicts through Redis
+    StateConfig state = redisState(redisPort, 30_000, 500);
+    GatewayHarness a = screened(state);
+    GatewayHarness b = screened(state);
+    JsonObject request = TestClient.chat(MODEL, "How do I bake bread?");
+
+    // When the same request is screened on a, then on b
+    TestClient.Response onA = a.client.post("/v1/chat/completions", request.encode());
+    TestClient.Response onB = b.client.post("/v1/chat/completions", request.encode());
+    int callsOnA = a.guard.requestCount();
+
+    // Then a called its guard, b answered the same from the shared cache without calling its own
+    assertThat(onA.status()).isEqualTo(200);
+    assertThat(onB.status()).isEqualTo(200);
+    assertThat(callsOnA).isPositive();
+    assertThat(b.guard.requestCount()).isZero();
+    assertThat(onB.json().getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+        .getString("content")).isEqualTo(onA.json().getJsonArray("choices").getJsonObject(0)
+            .getJsonObject("message").getString("content"));
+    double l2Hits = counter(b, "thinkgate.guard.cache.l2", "guard", "default", "result", "hit");
+    assertThat(l2Hits).isEqualTo(callsOnA);
+    assertThat(counter(b, "thinkgate.guard.cache.l2", "guard", "default", "result", "miss"))
+        .isZero();
+    // (a lookup whose checkpoint was superseded before the guard call costs a miss, not a call)
+    assertThat(counter(a, "thinkgate.guard.cache.l2", "guard", "default", "result", "miss"))
+        .isGreaterThanOrEqualTo(callsOnA);
+
+    // and with Redis gone, b still screens: the miss calls its guard, counted as an L2 error
+    redisServer.stop();
+    TestClient.Response afterOutage = b.client.post("/v1/chat/completions",
+        TestClient.chat(MODEL, "How do I bake rye bread?").encode());
+    assertThat(afterOutage.status()).isEqualTo(200);
+    assertThat(b.guard.requestCount()).isPositive();
+    assertThat(counter(b, "thinkgate.guard.cache.l2", "guard", "default", "result", "error"))
+        .isPositive();
+  }
+
+  private GatewayHarness screened(StateConfig state) {
+    GatewayHarness h = new GatewayHarness().model(quickModel(0))
+        .guard(GuardEmulatorOptions.defaults()).sharedGuardCache().state(state).policy("strict");
+    gateways.add(h);
+    return h.start();
+  }
+}
