@@ -39,6 +39,8 @@ final class GatewayHarness implements AutoCloseable {
   /** Guards beyond {@code default}, by name, once started. */
   final Map<String, EmulatedGuardServer> extraGuards = new HashMap<>();
   GatewayServer gateway;
+  /** The configuration the gateway started with. */
+  GatewayConfig config;
   TestClient client;
   int modelPort;
   int guardPort;
@@ -190,6 +192,7 @@ final class GatewayHarness implements AutoCloseable {
     if (!loaded.ok()) {
       throw new IllegalStateException("test config invalid: " + loaded.errors());
     }
+    config = loaded.config();
     gateway = new GatewayServer(vertx, loaded.config(), metrics, env::get, defaultPolicy, audit,
         System::currentTimeMillis);
     gatewayPort = gateway.start("127.0.0.1", 0).await();

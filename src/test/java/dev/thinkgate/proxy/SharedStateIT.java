@@ -340,4 +340,39 @@ class SharedStateIT {
     gateways.add(h);
     return h.start();
   }
+
+  @Test
+  void aReloadMovesAdmissionBetweenLocalAndSharedState() throws Exception {
+    // Given two gateways with local state and a tenant of 2 requests a minute
+    TenantConfig t = tenant("reload", KEY, 2, 0, null);
+    GatewayHarness a = gateway(StateConfig.LOCAL, 0, t);
+    GatewayHarness b = gateway(StateConfig.LOCAL, 0, t);
+    // each gateway admits 2 of its own
+    assertThat(List.of(chat(a, KEY).status(), chat(a, KEY).status(), chat(b, KEY).status(),
+        chat(b, KEY).status(), chat(a, KEY).status())).containsExactly(200, 200, 200, 200, 429);
+
+    // When both reload onto one Redis
+    for (GatewayHarness g : List.of(a, b)) {
+      g.gateway.apply(withState(g.config, redisState(redisPort, 30_000, 500)));
+    }
+
+    // Then the bucket is shared: 2 admissions in total
+    int ok = 0;
+    for (int i = 0; i < 6; i++) {
+      ok += chat(i % 2 == 0 ? a : b, KEY).status() == 200 ? 1 : 0;
+    }
+    assertThat(ok).isEqualTo(2);
+
+    // and back on local state, a's own (refilled-by-nothing) bucket applies again, Redis unused
+    a.gateway.apply(withState(a.config, StateConfig.LOCAL));
+    redisServer.stop();
+    assertThat(chat(a, KEY).status()).isEqualTo(429);
+    assertThat(a.metrics.registry().find("thinkgate_state_errors").counters()).isEmpty();
+  }
+
+  private static dev.thinkgate.config.GatewayConfig withState(
+      dev.thinkgate.config.GatewayConfig c, StateConfig state) {
+    return new dev.thinkgate.config.GatewayConfig(c.server(), c.routes(), c.guards(), c.tenants(),
+        c.audit(), c.policies(), state);
+  }
 }
