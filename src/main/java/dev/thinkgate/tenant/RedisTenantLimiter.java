@@ -67,6 +67,9 @@ public final class RedisTenantLimiter {
       return n
       """;
 
+  private static final String ACQUIRE_SHA = sha1(ACQUIRE);
+  private static final String REFRESH_SHA = sha1(REFRESH);
+
   private final Vertx vertx;
   private final RedisState redis;
   private final TenantLimiter local;
@@ -89,6 +92,10 @@ public final class RedisTenantLimiter {
     if (leaseTtlMs < 300) {
       throw new IllegalArgumentException("leaseTtlMs must be ≥ 300: " + leaseTtlMs);
     }
+    // best effort: a cold pool and an unknown script would otherwise cost the first admissions
+    for (String script : new String[] {ACQUIRE, REFRESH}) {
+      redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script));
+    }
   }
 
   /** The Redis this limiter keeps its state in. */
@@ -110,11 +117,9 @@ public final class RedisTenantLimiter {
     String leaseId = UUID.randomUUID().toString();
     String prefix = redis.keyPrefix();
     String leases = prefix + "leases:" + tenant.name();
-    Request request = Request.cmd(Command.EVAL).arg(ACQUIRE).arg(2)
-        .arg(prefix + "bucket:" + tenant.name()).arg(leases)
-        .arg(limits.requestsPerMinute()).arg(limits.maxConcurrentStreams())
-        .arg(leaseId).arg(leaseTtlMs);
-    return redis.send(request)
+    Object[] keysAndArgs = {2, prefix + "bucket:" + tenant.name(), leases,
+        limits.requestsPerMinute(), limits.maxConcurrentStreams(), leaseId, leaseTtlMs};
+    return script(ACQUIRE, ACQUIRE_SHA, keysAndArgs)
         .map(response -> decide(tenant, response, leases, leaseId))
         .recover(failure -> Future.succeededFuture(onStateError(tenant, failure, failOpen)));
   }
@@ -145,8 +150,8 @@ public final class RedisTenantLimiter {
     }
     redis.retain();
     long refreshEvery = Math.max(100, leaseTtlMs / 3);
-    long timer = vertx.setPeriodic(refreshEvery, id -> redis.send(Request.cmd(Command.EVAL)
-            .arg(REFRESH).arg(1).arg(leases).arg(leaseId).arg(leaseTtlMs))
+    long timer = vertx.setPeriodic(refreshEvery, id -> script(REFRESH, REFRESH_SHA,
+            new Object[] {1, leases, leaseId, leaseTtlMs})
         .onSuccess(r -> errors.answered())
         .onFailure(e -> errors.record("lease_refresh", "skipped", e)));
     return new Admission.Admitted(() -> {
@@ -156,6 +161,39 @@ public final class RedisTenantLimiter {
           .onFailure(e -> errors.record("lease_release", "skipped", e))
           .onComplete(ar -> redis.release());
     });
+  }
+
+  /**
+   * Runs a script by its SHA-1 (EVALSHA, a few bytes on the wire) and sends its text only when
+   * this Redis does not know it yet (a fresh or restarted server answers NOSCRIPT).
+   */
+  private Future<Response> script(String text, String sha, Object[] keysAndArgs) {
+    return redis.send(withArgs(Request.cmd(Command.EVALSHA).arg(sha), keysAndArgs))
+        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")
+            ? redis.send(withArgs(Request.cmd(Command.EVAL).arg(text), keysAndArgs))
+            : Future.failedFuture(e));
+  }
+
+  private static Request withArgs(Request request, Object[] args) {
+    for (Object arg : args) {
+      if (arg instanceof Integer i) {
+        request.arg(i);
+      } else if (arg instanceof Long l) {
+        request.arg(l);
+      } else {
+        request.arg(arg.toString());
+      }
+    }
+    return request;
+  }
+
+  private static String sha1(String text) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is not available", e);
+    }
   }
 
   private Admission onStateError(Tenant tenant, Throwable failure, boolean failOpen) {

@@ -62,6 +62,10 @@ public final class TenantAdmission {
     }
     failOpenByTenant = Map.copyOf(modes);
     failOpenByDefault = config.state().onStateError() == StateFailure.FAIL_OPEN;
+    RedisState redis = store.redis();
+    if (redis != null) {
+      limiterFor(redis); // loads its scripts and opens a connection before the first request
+    }
   }
 
   /** Forgets local state of tenants no longer configured. */
