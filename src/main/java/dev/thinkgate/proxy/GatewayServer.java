@@ -389,11 +389,15 @@ public final class GatewayServer {
       }
       RequestContext admittedCtx = ctx;
       // Redis may be consulted: the limiter answers within its command timeout, never blocking
-      admissions.acquire(tenant).onComplete(admitted -> {
-        Admission admission = admitted.result();
+      admissions.acquire(tenant).onComplete(answer -> {
+        Admission admission = answer.result();
         if (admission instanceof Admission.Rejected rejected) {
           response.putHeader("Retry-After", Long.toString(rejected.retryAfterSeconds()));
           reject(response, OpenAiException.rateLimited(rejected.message()), path);
+          return;
+        }
+        if (response.closed() && admission instanceof Admission.Admitted left) {
+          left.release(); // the client left while Redis answered
           return;
         }
         run(admittedCtx, response, admission);

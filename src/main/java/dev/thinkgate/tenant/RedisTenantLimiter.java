@@ -148,6 +148,7 @@ public final class RedisTenantLimiter {
     if (limits.maxConcurrentStreams() == 0) {
       return new Admission.Admitted(() -> { });
     }
+    Admission.Admitted here = local.track(tenant);
     redis.retain();
     long refreshEvery = Math.max(100, leaseTtlMs / 3);
     long timer = vertx.setPeriodic(refreshEvery, id -> script(REFRESH, REFRESH_SHA,
@@ -155,6 +156,7 @@ public final class RedisTenantLimiter {
         .onSuccess(r -> errors.answered())
         .onFailure(e -> errors.record("lease_refresh", "skipped", e)));
     return new Admission.Admitted(() -> {
+      here.release();
       vertx.cancelTimer(timer);
       // a lost release costs the tenant one stream until the lease's TTL frees it
       redis.send(Request.cmd(Command.ZREM).arg(leases).arg(leaseId))

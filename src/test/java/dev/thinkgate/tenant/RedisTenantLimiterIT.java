@@ -167,4 +167,34 @@ class RedisTenantLimiterIT {
     // and no call outlived its 300 ms timeout by much
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(6 * 1000);
   }
+
+  @Test
+  void failingOpenStillCountsTheStreamsRedisAdmittedOnThisReplica() throws Exception {
+    // Given a Redis of its own, a tenant of 2 streams, and both admitted through Redis
+    int ownPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      ownPort = socket.getLocalPort();
+    }
+    RedisServer own = new RedisServer(ownPort);
+    own.start();
+    Tenant tenant = new Tenant("track-tenant", "default", null, new Tenant.Limits(0, 2));
+    RedisTenantLimiter limiter = limiter(vertx, redisAt(ownPort, 3000, 300));
+    Admission first = await(limiter.acquire(tenant, true));
+    Admission second = await(limiter.acquire(tenant, true));
+    assertThat(List.of(first, second)).allMatch(Admission::admitted);
+    assertThat(limiter.stateErrors()).isZero();
+
+    // When Redis goes away and the limiter fails open
+    own.stop();
+    Admission third = await(limiter.acquire(tenant, true));
+
+    // Then the local fallback knows both open streams: the third is refused for concurrency
+    assertThat(limiter.stateErrors()).isEqualTo(1);
+    assertThat(third).isInstanceOf(Admission.Rejected.class);
+    assertThat(((Admission.Rejected) third).reason())
+        .isEqualTo(Admission.Reason.CONCURRENT_STREAMS);
+    // and once one of them ends, the fallback admits one
+    ((Admission.Admitted) first).release();
+    assertThat(await(limiter.acquire(tenant, true)).admitted()).isTrue();
+  }
 }
