@@ -40,7 +40,10 @@ public final class RedisState {
     options.getNetClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeoutMs()))
         .setTcpNoDelay(true);
-    return new RedisState(Redis.createClient(vertx, options), config);
+    RedisState state = new RedisState(Redis.createClient(vertx, options), config);
+    // open a first connection now, so the first request does not pay for it (best effort)
+    state.client.send(Request.cmd(io.vertx.redis.client.Command.PING));
+    return state;
   }
 
   public RedisConfig config() {
