@@ -320,6 +320,41 @@ class SharedStateIT {
   }
 
   @Test
+  void aStreamOpenWhenRedisStopsFinishesIntact() throws Exception {
+    // Given a stream admitted through Redis, waiting 2 s for its model's first token, whose
+    // lease (TTL 1.2 s) is refreshed every 400 ms
+    TenantConfig t = tenant("open-stream", KEY, 0, 2, null);
+    GatewayHarness g = gateway(redisState(redisPort, 1_200, 300), 2_000, t);
+    CompletableFuture<TestClient.Stream> stream = CompletableFuture.supplyAsync(() -> {
+      try {
+        return g.client.stream("/v1/chat/completions", TestClient.chat(MODEL, "Hello there"),
+            "Authorization", "Bearer " + KEY);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, clients);
+    awaitLeases("open-stream", 1);
+
+    // When Redis stops under it
+    redisServer.stop();
+
+    // Then the stream still ends whole, and the lost refresh and release are only counted
+    TestClient.Stream s = stream.get(20, TimeUnit.SECONDS);
+    assertThat(s.status()).isEqualTo(200);
+    assertThat(s.done()).isTrue();
+    assertThat(s.answer().strip()).isEqualTo("A short answer.");
+    assertThat(s.thinking()).contains("A short thought.");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (counter(g, "thinkgate_state_errors", "operation", "lease_release",
+        "decision", "skipped") < 1) {
+      assertThat(System.nanoTime()).as("the failed release is counted").isLessThan(deadline);
+      Thread.sleep(20); // test thread
+    }
+    assertThat(counter(g, "thinkgate_state_errors", "operation", "lease_refresh",
+        "decision", "skipped")).isPositive();
+  }
+
+  @Test
   void aVerdictComputedOnOneGatewayIsASharedCacheHitOnAnother() throws Exception {
     // Given two gateways, each with its own emulated guard, sharing verdicts through Redis
     StateConfig state = redisState(redisPort, 30_000, 500);
