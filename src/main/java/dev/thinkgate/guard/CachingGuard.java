@@ -112,10 +112,10 @@ public final class CachingGuard implements Guard {
       return promise.future();
     }
     secondLevel.get(key).onComplete(ar -> {
-      GuardVerdict shared = ar.succeeded() ? ar.result() : null;
-      if (shared != null) {
-        cache.put(key, shared);
-        finish(key, promise, Future.succeededFuture(shared));
+      GuardVerdict stored = ar.succeeded() ? ar.result() : null;
+      if (stored != null) {
+        cache.put(key, stored);
+        finish(key, promise, Future.succeededFuture(stored));
       } else if (entry.abandoned) {
         finish(key, promise, Future.failedFuture(new GuardException(
             GuardException.Kind.CANCELLED, "every caller gave up before the guard was called")));

@@ -74,11 +74,11 @@ final class GatewayRuntime {
     private final Map<String, UpstreamPools> pools = new ConcurrentHashMap<>();
     private final Map<GuardConfig, Guard> guardCache = new ConcurrentHashMap<>();
 
-    /** @param defaultPolicy the policy of the anonymous tenant when auth is off */
-    /** Shared verdict caches (guards with {@code shared_cache}) use this Redis; null = none. */
+    /** The Redis of guards with {@code shared_cache}; supplies null while state is local. */
     private final java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState;
     private final dev.thinkgate.state.StateErrors stateErrors;
 
+    /** @param defaultPolicy the policy of the anonymous tenant when auth is off */
     Factory(Vertx vertx, GatewayMetrics metrics, Function<String, String> env, String defaultPolicy) {
       this(vertx, metrics, env, defaultPolicy, () -> null,
           new dev.thinkgate.state.StateErrors(metrics.registry()));
