@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * closes once the streams that hold leases through it have ended.
  */
 public final class StateStore implements AutoCloseable {
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(StateStore.class.getName());
   private final Vertx vertx;
   private final AtomicReference<RedisState> redis = new AtomicReference<>();
 
@@ -33,8 +35,21 @@ public final class StateStore implements AutoCloseable {
       return;
     }
     redis.set(RedisState.connect(vertx, state.redis()));
+    LOG.info("shared state: Redis at " + hostOf(state.redis().url()) + ", keys "
+        + state.redis().keyPrefix() + "*, on_state_error " + state.onStateError().name()
+        .toLowerCase(java.util.Locale.ROOT) + " unless a tenant says otherwise");
     if (current != null) {
       current.release();
+    }
+  }
+
+  /** host:port of a Redis URL, so a password in it never reaches a log. */
+  static String hostOf(String url) {
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      return uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+    } catch (java.net.URISyntaxException e) {
+      return "(unparsable URL)";
     }
   }
 
