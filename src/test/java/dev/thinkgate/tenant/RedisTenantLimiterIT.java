@@ -197,4 +197,23 @@ class RedisTenantLimiterIT {
     ((Admission.Admitted) first).release();
     assertThat(await(limiter.acquire(tenant, true)).admitted()).isTrue();
   }
+
+  @Test
+  void aRedisThatForgotTheScriptsIsSentTheirText() throws Exception {
+    // Given a limiter whose scripts Redis no longer knows (a restart, SCRIPT FLUSH)
+    Tenant tenant = new Tenant("flushed-tenant", "default", null, new Tenant.Limits(2, 1));
+    RedisTenantLimiter limiter = replica(3000);
+    assertThat(await(limiter.acquire(tenant, false)).admitted()).isTrue();
+    RedisState admin = RedisState.connect(vertx, redisAt(port, 3000, 2000));
+    admin.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SCRIPT)
+        .arg("FLUSH")).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    admin.release();
+
+    // When it admits again, it still decides from Redis (the held stream counts), not by failing
+    Admission second = await(limiter.acquire(tenant, false));
+    assertThat(second).isInstanceOf(Admission.Rejected.class);
+    assertThat(((Admission.Rejected) second).reason())
+        .isEqualTo(Admission.Reason.CONCURRENT_STREAMS);
+    assertThat(limiter.stateErrors()).isZero();
+  }
 }
