@@ -8,6 +8,8 @@ import dev.thinkgate.config.GatewayConfig.GuardConfig;
 import dev.thinkgate.config.GatewayConfig.GuardFormat;
 import dev.thinkgate.config.GatewayConfig.RouteConfig;
 import dev.thinkgate.config.GatewayConfig.ServerConfig;
+import dev.thinkgate.config.GatewayConfig.StateConfig;
+import dev.thinkgate.config.GatewayConfig.StateFailure;
 import dev.thinkgate.config.GatewayConfig.TenantConfig;
 import dev.thinkgate.config.GatewayConfig.Timeouts;
 import dev.thinkgate.config.GatewayConfig.UpstreamDialect;
@@ -99,7 +101,8 @@ public final class ConfigLoader {
   }
 
   private static GatewayConfig withPolicyMap(GatewayConfig c, Map<String, Policy> policies) {
-    return new GatewayConfig(c.server(), c.routes(), c.guards(), c.tenants(), c.audit(), policies);
+    return new GatewayConfig(c.server(), c.routes(), c.guards(), c.tenants(), c.audit(), policies,
+        c.state());
   }
 
   private GatewayConfig parse(JsonNode tree, String file, List<ConfigError> errors) {
@@ -109,9 +112,11 @@ public final class ConfigLoader {
     Map<String, GuardConfig> guards = guards(root);
     List<TenantConfig> tenants = tenants(root);
     AuditConfig audit = audit(root.object("audit"));
+    StateConfig state = StateSection.parse(root.object("state"));
     root.finish();
     checkKeyHashes(root, server, tenants);
-    return new GatewayConfig(server, routes, guards, tenants, audit, Map.of());
+    StateSection.checkSharedCaches(root, state, guards);
+    return new GatewayConfig(server, routes, guards, tenants, audit, Map.of(), state);
   }
 
   /** One hour: a longer drain outlives any orchestrator's grace period. */
@@ -221,9 +226,11 @@ public final class ConfigLoader {
       long cacheMaxEntries =
           n.longInteger("cache_max_entries", d.cacheMaxEntries(), 0, Long.MAX_VALUE);
       long cacheTtlMs = n.longInteger("cache_ttl_ms", d.cacheTtlMs(), 1, Long.MAX_VALUE);
+      boolean sharedCache = n.bool("shared_cache", false);
       n.finish();
       guards.put(name, new GuardConfig(name, url, format, model, api, apiKeyEnv, timeoutMs,
-          maxInFlight, maxQueue, breakerFailures, breakerOpenMs, cacheMaxEntries, cacheTtlMs));
+          maxInFlight, maxQueue, breakerFailures, breakerOpenMs, cacheMaxEntries, cacheTtlMs,
+          sharedCache));
     }
     return guards;
   }
@@ -249,8 +256,9 @@ public final class ConfigLoader {
       }
       int rpm = n.integer("requests_per_minute", 0, 0, 1_000_000_000);
       int streams = n.integer("max_concurrent_streams", 0, 0, 1_000_000);
+      StateFailure onStateError = n.enumValue("on_state_error", StateFailure.class, null);
       n.finish();
-      tenants.add(new TenantConfig(name, hashes, policy, models, rpm, streams));
+      tenants.add(new TenantConfig(name, hashes, policy, models, rpm, streams, onStateError));
     }
     return tenants;
   }

@@ -150,6 +150,7 @@ public final class ConfigRenderer {
       guard.put("breaker_open_ms", g.breakerOpenMs());
       guard.put("cache_max_entries", g.cacheMaxEntries());
       guard.put("cache_ttl_ms", g.cacheTtlMs());
+      guard.put("shared_cache", g.sharedCache());
     }
 
     ObjectNode tenants = out.putObject("tenants");
@@ -161,6 +162,9 @@ public final class ConfigRenderer {
       strings(tenant.putArray("models"), t.models());
       tenant.put("requests_per_minute", t.requestsPerMinute());
       tenant.put("max_concurrent_streams", t.maxConcurrentStreams());
+      if (t.onStateError() != null) {
+        tenant.put("on_state_error", WireNames.of(t.onStateError()));
+      }
     }
 
     ObjectNode audit = out.putObject("audit");
@@ -175,6 +179,20 @@ public final class ConfigRenderer {
       sink.put("gzip_rotated", s.gzipRotated());
       sink.put("queue_size", s.queueSize());
       sink.put("flush_interval_ms", s.flushIntervalMs());
+    }
+
+    ObjectNode state = out.putObject("state");
+    state.put("backend", WireNames.of(c.state().backend()));
+    state.put("on_state_error", WireNames.of(c.state().onStateError()));
+    if (c.state().redis() != null) {
+      GatewayConfig.RedisConfig r = c.state().redis();
+      ObjectNode redis = state.putObject("redis");
+      redis.put("url", withoutCredentials(r.url()));
+      redis.put("connect_timeout_ms", r.connectTimeoutMs());
+      redis.put("command_timeout_ms", r.commandTimeoutMs());
+      redis.put("lease_ttl_ms", r.leaseTtlMs());
+      redis.put("key_prefix", r.keyPrefix());
+      redis.put("max_pool_size", r.maxPoolSize());
     }
 
     ObjectNode policies = out.putObject("policies");

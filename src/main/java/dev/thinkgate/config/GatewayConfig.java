@@ -14,9 +14,18 @@ public record GatewayConfig(
     Map<String, GuardConfig> guards,
     List<TenantConfig> tenants,
     AuditConfig audit,
-    Map<String, Policy> policies) {
+    Map<String, Policy> policies,
+    StateConfig state) {
+
+  /** A configuration whose shared state stays in this process ({@code state.backend: local}). */
+  public GatewayConfig(ServerConfig server, List<RouteConfig> routes,
+      Map<String, GuardConfig> guards, List<TenantConfig> tenants, AuditConfig audit,
+      Map<String, Policy> policies) {
+    this(server, routes, guards, tenants, audit, policies, StateConfig.LOCAL);
+  }
 
   public GatewayConfig {
+    state = state == null ? StateConfig.LOCAL : state;
     server = server == null ? ServerConfig.DEFAULT : server;
     routes = routes == null ? List.of() : List.copyOf(routes);
     guards = guards == null ? Map.of() : Map.copyOf(guards);
@@ -121,7 +130,15 @@ public record GatewayConfig(
   public record GuardConfig(
       String name, String url, GuardFormat format, String model, GuardApi api, String apiKeyEnv,
       long timeoutMs, int maxInFlight, int maxQueue, int breakerFailures, long breakerOpenMs,
-      long cacheMaxEntries, long cacheTtlMs) {
+      long cacheMaxEntries, long cacheTtlMs, boolean sharedCache) {
+    /** A guard whose verdict cache is this process's alone. */
+    public GuardConfig(String name, String url, GuardFormat format, String model, GuardApi api,
+        String apiKeyEnv, long timeoutMs, int maxInFlight, int maxQueue, int breakerFailures,
+        long breakerOpenMs, long cacheMaxEntries, long cacheTtlMs) {
+      this(name, url, format, model, api, apiKeyEnv, timeoutMs, maxInFlight, maxQueue,
+          breakerFailures, breakerOpenMs, cacheMaxEntries, cacheTtlMs, false);
+    }
+
     public GuardConfig {
       format = format == null ? GuardFormat.LLAMA_GUARD_3 : format;
       api = api == null ? GuardApi.COMPLETIONS : api;
@@ -172,10 +189,17 @@ public record GatewayConfig(
    * @param models allowed client model names or globs; {@code *} = all routed models
    * @param requestsPerMinute 0 = unlimited
    * @param maxConcurrentStreams 0 = unlimited
+   * @param onStateError what admission does when the shared state fails; null = the
+   *     gateway's {@code state.on_state_error}
    */
   public record TenantConfig(
       String name, List<String> keyHashes, String policy, List<String> models,
-      int requestsPerMinute, int maxConcurrentStreams) {
+      int requestsPerMinute, int maxConcurrentStreams, StateFailure onStateError) {
+    public TenantConfig(String name, List<String> keyHashes, String policy, List<String> models,
+        int requestsPerMinute, int maxConcurrentStreams) {
+      this(name, keyHashes, policy, models, requestsPerMinute, maxConcurrentStreams, null);
+    }
+
     public TenantConfig {
       keyHashes = keyHashes == null ? List.of() : List.copyOf(keyHashes);
       models = models == null ? List.of("*") : List.copyOf(models);
@@ -202,5 +226,46 @@ public record GatewayConfig(
     public static AuditSinkConfig file(String dir) {
       return new AuditSinkConfig("file", dir, 256L * 1024 * 1024, true, true, 10_000, 200);
     }
+  }
+
+  /**
+   * Where state shared by replicas lives: {@code local} (this process; the default) or
+   * {@code redis} (tenant limits across replicas, and the L2 verdict cache of guards with
+   * {@code shared_cache: true}).
+   *
+   * @param onStateError what admission does when Redis fails or is slow, unless the tenant says
+   * @param redis connection and key settings; null when the backend is local
+   */
+  public record StateConfig(StateBackend backend, StateFailure onStateError, RedisConfig redis) {
+    public static final StateConfig LOCAL =
+        new StateConfig(StateBackend.LOCAL, StateFailure.FAIL_OPEN, null);
+
+    public StateConfig {
+      backend = backend == null ? StateBackend.LOCAL : backend;
+      onStateError = onStateError == null ? StateFailure.FAIL_OPEN : onStateError;
+    }
+
+    public boolean shared() {
+      return backend == StateBackend.REDIS;
+    }
+  }
+
+  public enum StateBackend { LOCAL, REDIS }
+
+  /** {@code fail_open}: admit under this replica's own limits; {@code fail_closed}: answer 429. */
+  public enum StateFailure { FAIL_OPEN, FAIL_CLOSED }
+
+  /**
+   * @param url {@code redis://[user:password@]host:port[/db]} or {@code rediss://...}
+   * @param connectTimeoutMs bound on opening a connection
+   * @param commandTimeoutMs bound on one command; a slower answer counts as a state error
+   * @param leaseTtlMs how long a stream's lease outlives a replica that stopped refreshing it
+   * @param keyPrefix prefix of every key ThinkGate writes
+   * @param maxPoolSize connections per replica
+   */
+  public record RedisConfig(String url, long connectTimeoutMs, long commandTimeoutMs,
+      long leaseTtlMs, String keyPrefix, int maxPoolSize) {
+    public static final RedisConfig DEFAULT =
+        new RedisConfig("redis://127.0.0.1:6379", 1_000, 250, 30_000, "thinkgate:", 16);
   }
 }

@@ -19,6 +19,9 @@ import java.util.function.Function;
  * A verdict cache in front of another guard, keyed by the SHA-256 of the exact text the guard
  * would be sent (format, categories and conversation included). Bounded in size and age; concurrent
  * identical checks share one call to the delegate; failures are never cached. Thread-safe.
+ *
+ * <p>With a second level ({@link RedisVerdictCache}), a miss here asks the replicas' shared Redis
+ * before calling the delegate, and a verdict the delegate gives is stored in both levels.
  */
 public final class CachingGuard implements Guard {
 
@@ -30,8 +33,16 @@ public final class CachingGuard implements Guard {
   private final ConcurrentHashMap<Future<GuardVerdict>, Shared> sharedCalls =
       new ConcurrentHashMap<>();
 
-  /** One delegate call and how many callers still wait for it. */
-  private record Shared(Future<GuardVerdict> delegateCall, java.util.concurrent.atomic.AtomicInteger waiters) {}
+  /** One lookup-then-call and how many callers still wait for it. */
+  private static final class Shared {
+    final java.util.concurrent.atomic.AtomicInteger waiters =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    /** The delegate call once it started (after an L2 miss). */
+    volatile Future<GuardVerdict> delegateCall;
+    /** Every waiter gave up before the delegate was called: do not call it. */
+    volatile boolean abandoned;
+  }
+  private final RedisVerdictCache secondLevel;
   private final Counter hits;
   private final Counter misses;
   private final Counter shared;
@@ -42,6 +53,13 @@ public final class CachingGuard implements Guard {
    */
   public CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, long maxEntries,
       Duration ttl, Ticker ticker, MeterRegistry registry) {
+    this(delegate, wireText, maxEntries, ttl, ticker, registry, null);
+  }
+
+  /** @param secondLevel the shared verdict cache asked after a miss here; null = none */
+  public CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, long maxEntries,
+      Duration ttl, Ticker ticker, MeterRegistry registry, RedisVerdictCache secondLevel) {
+    this.secondLevel = secondLevel;
     if (maxEntries < 1) {
       throw new IllegalArgumentException("cacheMaxEntries must be >= 1, was " + maxEntries);
     }
@@ -81,37 +99,71 @@ public final class CachingGuard implements Guard {
     if (running != null) {
       Shared call = sharedCalls.get(running);
       if (call != null) {
-        call.waiters().incrementAndGet();
+        call.waiters.incrementAndGet();
       }
       shared.increment();
       return running;
     }
     misses.increment();
+    Shared entry = new Shared();
+    sharedCalls.put(promise.future(), entry);
+    if (secondLevel == null) {
+      callDelegate(request, key, promise, entry);
+      return promise.future();
+    }
+    secondLevel.get(key).onComplete(ar -> {
+      GuardVerdict stored = ar.succeeded() ? ar.result() : null;
+      if (stored != null) {
+        cache.put(key, stored);
+        finish(key, promise, Future.succeededFuture(stored));
+      } else if (entry.abandoned) {
+        finish(key, promise, Future.failedFuture(new GuardException(
+            GuardException.Kind.CANCELLED, "every caller gave up before the guard was called")));
+      } else {
+        callDelegate(request, key, promise, entry);
+      }
+    });
+    return promise.future();
+  }
+
+  private void callDelegate(GuardRequest request, String key, Promise<GuardVerdict> promise,
+      Shared entry) {
     Future<GuardVerdict> call;
     try {
       call = delegate.judge(request);
     } catch (RuntimeException e) {
       call = Future.failedFuture(e);
     }
-    sharedCalls.put(promise.future(),
-        new Shared(call, new java.util.concurrent.atomic.AtomicInteger(1)));
+    entry.delegateCall = call;
     call.onComplete(ar -> {
       if (ar.succeeded()) {
         cache.put(key, ar.result());
+        if (secondLevel != null) {
+          secondLevel.put(key, ar.result());
+        }
       }
-      inFlight.remove(key, promise.future());
-      sharedCalls.remove(promise.future());
-      promise.handle(ar);
+      finish(key, promise, ar.succeeded() ? Future.succeededFuture(ar.result())
+          : Future.failedFuture(ar.cause()));
     });
-    return promise.future();
+  }
+
+  private void finish(String key, Promise<GuardVerdict> promise, Future<GuardVerdict> result) {
+    inFlight.remove(key, promise.future());
+    sharedCalls.remove(promise.future());
+    promise.handle(result);
   }
 
   /** Cancels the delegate call once the last of the callers sharing it gave up. */
   @Override
   public void cancel(Future<GuardVerdict> call) {
     Shared entry = sharedCalls.get(call);
-    if (entry != null && entry.waiters().decrementAndGet() == 0) {
-      delegate.cancel(entry.delegateCall());
+    if (entry != null && entry.waiters.decrementAndGet() == 0) {
+      Future<GuardVerdict> started = entry.delegateCall;
+      if (started != null) {
+        delegate.cancel(started);
+      } else {
+        entry.abandoned = true;
+      }
     }
   }
 

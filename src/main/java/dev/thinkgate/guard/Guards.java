@@ -36,12 +36,25 @@ public final class Guards {
    */
   public static Guard create(GuardConfig config, Vertx vertx, MeterRegistry registry,
       Function<String, String> env) {
+    return create(config, vertx, registry, env, () -> null,
+        new dev.thinkgate.state.StateErrors(registry));
+  }
+
+  /**
+   * @param sharedState the replicas' Redis for {@code shared_cache: true} (the current one, or
+   *     null while the state is local)
+   */
+  public static Guard create(GuardConfig config, Vertx vertx, MeterRegistry registry,
+      Function<String, String> env,
+      java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState,
+      dev.thinkgate.state.StateErrors stateErrors) {
     GuardPromptFormat format = format(config.format());
     // Qwen3Guard's policy lives in its chat template: always use the chat API for it.
     GuardConfig effective = format.supportsCompletions() || config.api() == GuardApi.CHAT ? config
         : new GuardConfig(config.name(), config.url(), config.format(), config.model(), GuardApi.CHAT,
             config.apiKeyEnv(), config.timeoutMs(), config.maxInFlight(), config.maxQueue(),
-            config.breakerFailures(), config.breakerOpenMs(), config.cacheMaxEntries(), config.cacheTtlMs());
+            config.breakerFailures(), config.breakerOpenMs(), config.cacheMaxEntries(), config.cacheTtlMs(),
+            config.sharedCache());
     HttpClient client = vertx.httpClientBuilder()
         .with(new HttpClientOptions().setKeepAlive(true).setConnectTimeout((int) Math.min(Integer.MAX_VALUE,
             Math.max(1, effective.timeoutMs()))))
@@ -52,8 +65,12 @@ public final class Guards {
       return guard;
     }
     GuardApi api = effective.api();
+    RedisVerdictCache secondLevel = effective.sharedCache()
+        ? new RedisVerdictCache(effective.name(), sharedState, stateErrors, effective.cacheTtlMs(),
+            registry)
+        : null;
     return new CachingGuard(guard, r -> effective.format().wire() + '\u0000' + api + '\u0000'
-        + format.wireText(r, api), effective.cacheMaxEntries(), Duration.ofMillis(effective.cacheTtlMs()),
-        Ticker.systemTicker(), registry);
+        + effective.model() + '\u0000' + format.wireText(r, api), effective.cacheMaxEntries(),
+        Duration.ofMillis(effective.cacheTtlMs()), Ticker.systemTicker(), registry, secondLevel);
   }
 }

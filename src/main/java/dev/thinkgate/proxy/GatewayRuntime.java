@@ -74,8 +74,21 @@ final class GatewayRuntime {
     private final Map<String, UpstreamPools> pools = new ConcurrentHashMap<>();
     private final Map<GuardConfig, Guard> guardCache = new ConcurrentHashMap<>();
 
+    /** The Redis of guards with {@code shared_cache}; supplies null while state is local. */
+    private final java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState;
+    private final dev.thinkgate.state.StateErrors stateErrors;
+
     /** @param defaultPolicy the policy of the anonymous tenant when auth is off */
     Factory(Vertx vertx, GatewayMetrics metrics, Function<String, String> env, String defaultPolicy) {
+      this(vertx, metrics, env, defaultPolicy, () -> null,
+          new dev.thinkgate.state.StateErrors(metrics.registry()));
+    }
+
+    Factory(Vertx vertx, GatewayMetrics metrics, Function<String, String> env, String defaultPolicy,
+        java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState,
+        dev.thinkgate.state.StateErrors stateErrors) {
+      this.sharedState = sharedState;
+      this.stateErrors = stateErrors;
       this.vertx = vertx;
       this.metrics = metrics;
       this.env = env;
@@ -102,7 +115,8 @@ final class GatewayRuntime {
       }
       Map<String, Guard> guards = new HashMap<>();
       config.guards().forEach((name, gc) -> guards.put(name,
-          guardCache.computeIfAbsent(gc, c -> Guards.create(c, vertx, metrics.registry(), env))));
+          guardCache.computeIfAbsent(gc, c -> Guards.create(c, vertx, metrics.registry(), env,
+              sharedState, stateErrors))));
       return new GatewayRuntime(config, new TenantRegistry(config, defaultPolicy), List.copyOf(routes),
           Map.copyOf(guards));
     }

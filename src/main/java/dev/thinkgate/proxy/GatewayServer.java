@@ -8,7 +8,7 @@ import dev.thinkgate.policy.ReasoningMode;
 import dev.thinkgate.stream.ClientDialectEncoder;
 import dev.thinkgate.tenant.Admission;
 import dev.thinkgate.tenant.Tenant;
-import dev.thinkgate.tenant.TenantLimiter;
+import dev.thinkgate.tenant.TenantAdmission;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -44,7 +44,8 @@ public final class GatewayServer {
   private final GatewayMetrics metrics;
   private final GatewayRuntime.Factory factory;
   private final AtomicReference<GatewayRuntime> runtime = new AtomicReference<>();
-  private final TenantLimiter limiter;
+  private final dev.thinkgate.state.StateStore state;
+  private final TenantAdmission admissions;
   private final RequestRecorder recorder;
   private final PipelineServices services;
   private final Map<String, Boolean> upstreamHealthy = new ConcurrentHashMap<>();
@@ -67,9 +68,16 @@ public final class GatewayServer {
       dev.thinkgate.audit.AuditSink audit, java.util.function.LongSupplier clockMillis) {
     this.vertx = vertx;
     this.metrics = metrics;
-    this.factory = new GatewayRuntime.Factory(vertx, metrics, env, defaultPolicy);
+    this.state = new dev.thinkgate.state.StateStore(vertx);
+    this.state.apply(initial.state());
+    dev.thinkgate.state.StateErrors stateErrors =
+        new dev.thinkgate.state.StateErrors(metrics.registry());
+    this.factory = new GatewayRuntime.Factory(vertx, metrics, env, defaultPolicy, state::redis,
+        stateErrors);
     this.runtime.set(factory.build(initial));
-    this.limiter = new TenantLimiter(System::nanoTime);
+    this.admissions = new TenantAdmission(vertx, state, stateErrors, metrics.registry(),
+        System::nanoTime);
+    this.admissions.apply(initial);
     java.util.random.RandomGenerator random = new java.util.Random(); // thread-safe: shared by event loops
     this.recorder = new RequestRecorder(audit, random, metrics.registry(),
         initial.audit().maxSafeAtKConcurrency(), clockMillis, this::backgroundSample,
@@ -90,6 +98,8 @@ public final class GatewayServer {
    */
   public void apply(GatewayConfig config) {
     GatewayRuntime previous = runtime.get();
+    state.apply(config.state());
+    admissions.apply(config);
     GatewayRuntime next = factory.build(config);
     for (UpstreamRoute route : next.routes()) {
       for (UpstreamRoute old : previous.routes()) {
@@ -99,7 +109,7 @@ public final class GatewayServer {
       }
     }
     runtime.set(next);
-    limiter.retainOnly(next.tenants().tenants());
+    admissions.retainOnly(next.tenants().tenants());
     requestTimeoutMs = config.server().requestTimeoutMs();
     drainTimeoutMs = config.server().drainTimeoutMs();
     recorder.setMaxSafeAtKConcurrency(config.audit().maxSafeAtKConcurrency());
@@ -205,7 +215,10 @@ public final class GatewayServer {
       undeployed.add(vertx.undeploy(id).otherwiseEmpty());
     }
     deployments.clear();
-    return Future.join(undeployed).<Void>mapEmpty().onComplete(v -> factory.close());
+    return Future.join(undeployed).<Void>mapEmpty().onComplete(v -> {
+      factory.close();
+      state.close();
+    });
   }
 
   private static int freePort(String host) {
@@ -384,7 +397,6 @@ public final class GatewayServer {
         return;
       }
       RequestContext ctx;
-      Admission admission;
       try {
         JsonObject body = RequestReader.parseJson(ar.result());
         RequestReader.validate(body, chat);
@@ -397,11 +409,6 @@ public final class GatewayServer {
         }
         Policy policy = config.policies().getOrDefault(tenant.policy(), Policy.passthrough());
         ReasoningMode mode = requestedMode(policy, request.getHeader("X-ThinkGate-Reasoning"));
-        admission = limiter.tryAcquire(tenant);
-        if (admission instanceof Admission.Rejected rejected) {
-          response.putHeader("Retry-After", Long.toString(rejected.retryAfterSeconds()));
-          throw OpenAiException.rateLimited(rejected.message());
-        }
         ctx = new RequestContext(requestId, tenant, policy, route, path, body,
             body.getBoolean("stream", false), model, RequestReader.userPrompt(body), mode,
             requestId, 0, start);
@@ -412,8 +419,23 @@ public final class GatewayServer {
         reject(response, Errors.from(e), path, open);
         return;
       }
-      run(ctx, response, admission, open,
-          judgeResponse(request.getHeader(JUDGE_RESPONSE_HEADER)));
+      RequestContext admittedCtx = ctx;
+      boolean judge = judgeResponse(request.getHeader(JUDGE_RESPONSE_HEADER));
+      // Redis may be consulted: the limiter answers within its command timeout, never blocking
+      admissions.acquire(tenant).onComplete(answer -> {
+        Admission admission = answer.result();
+        if (admission instanceof Admission.Rejected rejected) {
+          response.putHeader("Retry-After", Long.toString(rejected.retryAfterSeconds()));
+          reject(response, OpenAiException.rateLimited(rejected.message()), path, open);
+          return;
+        }
+        if (response.closed() && admission instanceof Admission.Admitted left) {
+          left.release(); // the client left while Redis answered
+          drain.release(open);
+          return;
+        }
+        run(admittedCtx, response, admission, open, judge);
+      });
     });
   }
 

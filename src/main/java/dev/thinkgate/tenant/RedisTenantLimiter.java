@@ -1,17 +1,15 @@
 package dev.thinkgate.tenant;
 
+import dev.thinkgate.state.RedisState;
+import dev.thinkgate.state.StateErrors;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
 
 /**
  * Tenant admission shared by every replica through one Redis: the token bucket is one Lua script
@@ -19,13 +17,12 @@ import java.util.logging.Logger;
  * lease in a sorted set scored by its expiry. The replica refreshes its open leases every third of
  * the TTL, so a replica that dies frees its streams within the TTL.
  *
- * <p>Never blocks: every call is asynchronous and bounded by {@code timeoutMs}. When Redis fails or
- * is slow, {@code failOpen} decides: admit under the replica's {@link TenantLimiter} (local limits)
- * or reject with {@link Admission.Reason#STATE_UNAVAILABLE}. Each such decision is counted; the
- * first of an episode is logged, and so is the recovery.
+ * <p>Never blocks: every call is asynchronous and bounded by the command timeout. When Redis fails
+ * or is slow, the caller's fail mode decides: admit under the replica's {@link TenantLimiter}
+ * (local limits) or reject with {@link Admission.Reason#STATE_UNAVAILABLE}. Each such decision is
+ * counted in {@link StateErrors}, which logs an outage once.
  */
 public final class RedisTenantLimiter {
-  private static final Logger LOG = Logger.getLogger(RedisTenantLimiter.class.getName());
 
   /** KEYS: bucket hash, lease zset. ARGV: rpm, max streams, lease id, lease ttl ms. */
   static final String ACQUIRE = """
@@ -70,56 +67,61 @@ public final class RedisTenantLimiter {
       return n
       """;
 
+  private static final String ACQUIRE_SHA = sha1(ACQUIRE);
+  private static final String REFRESH_SHA = sha1(REFRESH);
+
   private final Vertx vertx;
-  private final Redis redis;
+  private final RedisState redis;
   private final TenantLimiter local;
-  private final String keyPrefix;
+  private final StateErrors errors;
   private final long leaseTtlMs;
-  private final long timeoutMs;
-  private final boolean failOpen;
   private final AtomicLong stateErrors = new AtomicLong();
-  private final AtomicBoolean degraded = new AtomicBoolean();
 
   /**
-   * @param redis a client for the shared Redis (the caller owns and closes it)
+   * @param redis the shared Redis; its {@code lease_ttl_ms} and command timeout apply
    * @param local limits applied when failing open
-   * @param keyPrefix prefix of every key, e.g. {@code thinkgate:}
-   * @param leaseTtlMs how long a crashed replica's stream keeps its lease; ≥ 300
-   * @param timeoutMs bound on one Redis call; ≥ 1
-   * @param failOpen admit under local limits when Redis fails (else reject)
+   * @param errors where failures are counted and logged
    */
-  public RedisTenantLimiter(Vertx vertx, Redis redis, TenantLimiter local, String keyPrefix,
-      long leaseTtlMs, long timeoutMs, boolean failOpen) {
+  public RedisTenantLimiter(Vertx vertx, RedisState redis, TenantLimiter local,
+      StateErrors errors) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.redis = Objects.requireNonNull(redis, "redis");
     this.local = Objects.requireNonNull(local, "local");
-    this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix");
+    this.errors = Objects.requireNonNull(errors, "errors");
+    this.leaseTtlMs = redis.config().leaseTtlMs();
     if (leaseTtlMs < 300) {
       throw new IllegalArgumentException("leaseTtlMs must be ≥ 300: " + leaseTtlMs);
     }
-    if (timeoutMs < 1) {
-      throw new IllegalArgumentException("timeoutMs must be ≥ 1: " + timeoutMs);
+    // best effort: a cold pool and an unknown script would otherwise cost the first admissions
+    for (String script : new String[] {ACQUIRE, REFRESH}) {
+      redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script));
     }
-    this.leaseTtlMs = leaseTtlMs;
-    this.timeoutMs = timeoutMs;
-    this.failOpen = failOpen;
   }
 
-  /** Admits or rejects one request of {@code tenant}; the future always completes, never fails. */
-  public Future<Admission> acquire(Tenant tenant) {
+  /** The Redis this limiter keeps its state in. */
+  public RedisState redis() {
+    return redis;
+  }
+
+  /**
+   * Admits or rejects one request of {@code tenant}; the future always completes, never fails,
+   * within the command timeout.
+   *
+   * @param failOpen when Redis fails: admit under local limits (true) or reject (false)
+   */
+  public Future<Admission> acquire(Tenant tenant, boolean failOpen) {
     Tenant.Limits limits = tenant.limits();
     if (limits.requestsPerMinute() == 0 && limits.maxConcurrentStreams() == 0) {
       return Future.succeededFuture(local.tryAcquire(tenant));
     }
     String leaseId = UUID.randomUUID().toString();
-    String leases = keyPrefix + "leases:" + tenant.name();
-    Request request = Request.cmd(Command.EVAL).arg(ACQUIRE).arg(2)
-        .arg(keyPrefix + "bucket:" + tenant.name()).arg(leases)
-        .arg(limits.requestsPerMinute()).arg(limits.maxConcurrentStreams())
-        .arg(leaseId).arg(leaseTtlMs);
-    return redis.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    String prefix = redis.keyPrefix();
+    String leases = prefix + "leases:" + tenant.name();
+    Object[] keysAndArgs = {2, prefix + "bucket:" + tenant.name(), leases,
+        limits.requestsPerMinute(), limits.maxConcurrentStreams(), leaseId, leaseTtlMs};
+    return script(ACQUIRE, ACQUIRE_SHA, keysAndArgs)
         .map(response -> decide(tenant, response, leases, leaseId))
-        .recover(failure -> Future.succeededFuture(onStateError(tenant, failure)));
+        .recover(failure -> Future.succeededFuture(onStateError(tenant, failure, failOpen)));
   }
 
   /** Decisions made without Redis (fail open or fail closed) since this limiter was built. */
@@ -128,9 +130,7 @@ public final class RedisTenantLimiter {
   }
 
   private Admission decide(Tenant tenant, Response response, String leases, String leaseId) {
-    if (degraded.compareAndSet(true, false)) {
-      LOG.info("shared state (Redis) answers again; shared tenant limits apply");
-    }
+    errors.answered();
     long code = response.get(0).toLong();
     long waitMs = response.get(1).toLong();
     Tenant.Limits limits = tenant.limits();
@@ -148,22 +148,59 @@ public final class RedisTenantLimiter {
     if (limits.maxConcurrentStreams() == 0) {
       return new Admission.Admitted(() -> { });
     }
+    Admission.Admitted here = local.track(tenant);
+    redis.retain();
     long refreshEvery = Math.max(100, leaseTtlMs / 3);
-    long timer = vertx.setPeriodic(refreshEvery, id -> redis.send(Request.cmd(Command.EVAL)
-        .arg(REFRESH).arg(1).arg(leases).arg(leaseId).arg(leaseTtlMs))
-        .timeout(timeoutMs, TimeUnit.MILLISECONDS));
+    long timer = vertx.setPeriodic(refreshEvery, id -> script(REFRESH, REFRESH_SHA,
+            new Object[] {1, leases, leaseId, leaseTtlMs})
+        .onSuccess(r -> errors.answered())
+        .onFailure(e -> errors.record("lease_refresh", "skipped", e)));
     return new Admission.Admitted(() -> {
+      here.release();
       vertx.cancelTimer(timer);
-      redis.send(Request.cmd(Command.ZREM).arg(leases).arg(leaseId));
+      // a lost release costs the tenant one stream until the lease's TTL frees it
+      redis.send(Request.cmd(Command.ZREM).arg(leases).arg(leaseId))
+          .onFailure(e -> errors.record("lease_release", "skipped", e))
+          .onComplete(ar -> redis.release());
     });
   }
 
-  private Admission onStateError(Tenant tenant, Throwable failure) {
-    stateErrors.incrementAndGet();
-    if (degraded.compareAndSet(false, true)) {
-      LOG.warning("shared state (Redis) failed (" + failure + "); failing "
-          + (failOpen ? "open under local limits" : "closed") + " until it answers");
+  /**
+   * Runs a script by its SHA-1 (EVALSHA, a few bytes on the wire) and sends its text only when
+   * this Redis does not know it yet (a fresh or restarted server answers NOSCRIPT).
+   */
+  private Future<Response> script(String text, String sha, Object[] keysAndArgs) {
+    return redis.send(withArgs(Request.cmd(Command.EVALSHA).arg(sha), keysAndArgs))
+        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")
+            ? redis.send(withArgs(Request.cmd(Command.EVAL).arg(text), keysAndArgs))
+            : Future.failedFuture(e));
+  }
+
+  private static Request withArgs(Request request, Object[] args) {
+    for (Object arg : args) {
+      if (arg instanceof Integer i) {
+        request.arg(i);
+      } else if (arg instanceof Long l) {
+        request.arg(l);
+      } else {
+        request.arg(arg.toString());
+      }
     }
+    return request;
+  }
+
+  private static String sha1(String text) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is not available", e);
+    }
+  }
+
+  private Admission onStateError(Tenant tenant, Throwable failure, boolean failOpen) {
+    stateErrors.incrementAndGet();
+    errors.record("admission", failOpen ? "fail_open" : "fail_closed", failure);
     if (failOpen) {
       return local.tryAcquire(tenant);
     }

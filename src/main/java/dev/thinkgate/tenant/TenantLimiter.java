@@ -52,6 +52,17 @@ public final class TenantLimiter {
     return new Admission.Admitted(state.inFlight);
   }
 
+  /**
+   * Counts a stream admitted elsewhere (by the shared limiter) against this replica's concurrent
+   * streams, without a token and without a limit check, so that when the shared state fails and
+   * admission falls back to this limiter, streams already open here still count.
+   */
+  public Admission.Admitted track(Tenant tenant) {
+    TenantState state = stateOf(tenant);
+    state.inFlight.incrementAndGet();
+    return new Admission.Admitted(state.inFlight);
+  }
+
   /** Requests of {@code tenantName} admitted and not yet released. */
   public int inFlight(String tenantName) {
     TenantState state = states.get(tenantName);

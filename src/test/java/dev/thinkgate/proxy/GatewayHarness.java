@@ -39,6 +39,8 @@ final class GatewayHarness implements AutoCloseable {
   /** Guards beyond {@code default}, by name, once started. */
   final Map<String, EmulatedGuardServer> extraGuards = new HashMap<>();
   GatewayServer gateway;
+  /** The configuration the gateway started with. */
+  GatewayConfig config;
   TestClient client;
   int modelPort;
   int guardPort;
@@ -61,6 +63,8 @@ final class GatewayHarness implements AutoCloseable {
   private String upstreamUrl;
   private String chatTemplate = "deepseek-r1";
   private boolean enableThinkingKwarg;
+  private GatewayConfig.StateConfig state = GatewayConfig.StateConfig.LOCAL;
+  private boolean sharedGuardCache;
 
   GatewayHarness model(ModelEmulatorOptions options) {
     this.modelOptions = options;
@@ -151,6 +155,18 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
+  /** The {@code state:} section (e.g. a Redis several harnesses share). */
+  GatewayHarness state(GatewayConfig.StateConfig state) {
+    this.state = state;
+    return this;
+  }
+
+  /** Guards get {@code shared_cache: true} (needs a redis state). */
+  GatewayHarness sharedGuardCache() {
+    this.sharedGuardCache = true;
+    return this;
+  }
+
   GatewayHarness start() {
     model = new EmulatedModelServer(vertx, modelOptions);
     modelPort = model.start("127.0.0.1", 0).await();
@@ -171,11 +187,12 @@ final class GatewayHarness implements AutoCloseable {
         null, null, chatTemplate, enableThinkingKwarg, implicitThinkOpen, timeouts, "/health");
     ServerConfig server = new ServerConfig("127.0.0.1", 0, 0, null, maxBody, 60_000, false);
     GatewayConfig base = new GatewayConfig(server, List.of(route), guards, tenants,
-        AuditConfig.NONE, Map.of());
+        AuditConfig.NONE, Map.of(), state);
     LoadResult loaded = new ConfigLoader(env::get).withPolicies(base, policiesDir);
     if (!loaded.ok()) {
       throw new IllegalStateException("test config invalid: " + loaded.errors());
     }
+    config = loaded.config();
     gateway = new GatewayServer(vertx, loaded.config(), metrics, env::get, defaultPolicy, audit,
         System::currentTimeMillis);
     gatewayPort = gateway.start("127.0.0.1", 0).await();
@@ -186,7 +203,7 @@ final class GatewayHarness implements AutoCloseable {
   private GuardConfig guardConfig(String name, int port) {
     return new GuardConfig(name, "http://127.0.0.1:" + port, GuardFormat.LLAMA_GUARD_3, null,
         GatewayConfig.GuardApi.COMPLETIONS, null, guardTimeoutMs, 64, 256, 5, 10_000, 10_000,
-        60_000);
+        60_000, sharedGuardCache);
   }
 
   TestClient direct() {
