@@ -65,6 +65,9 @@ public final class KafkaAuditSink implements AuditSink {
   private final AtomicBoolean brokerAway = new AtomicBoolean();
   private final Thread sender;
   private volatile boolean closed;
+  // Owned by the sender thread: a refusal reported synchronously by the send in progress.
+  private boolean sending;
+  private Exception refusedNow;
   /** Set by {@link #close} past its deadline: the sender gives up what it still holds. */
   private volatile boolean abandon;
 
@@ -155,22 +158,32 @@ public final class KafkaAuditSink implements AuditSink {
           continue;
         }
         unacknowledged.incrementAndGet();
+        refusedNow = null;
+        sending = true;
         try {
           producer.send(message, (metadata, error) -> acknowledged(error));
-          held = null;
-          if (brokerAway.compareAndSet(true, false)) {
-            LOG.log(System.Logger.Level.INFO, "kafka audit sink " + topic + ": sending again");
-          }
-        } catch (TimeoutException e) {
-          // No metadata or no buffer room within max.block.ms: keep the record, try again.
-          unacknowledged.decrementAndGet();
+        } finally {
+          sending = false;
+        }
+        if (refusedNow instanceof TimeoutException e) {
+          // No metadata or no buffer room within max.block.ms: the producer never took the
+          // record. Keep it and try again; the queue fills behind it meanwhile.
           sendBlocked.increment();
           if (brokerAway.compareAndSet(false, true)) {
             LOG.log(System.Logger.Level.WARNING, "kafka audit sink " + topic
                 + ": broker unreachable or buffer full, holding records (" + e.getMessage() + ")");
           }
           Thread.sleep(RETRY_PAUSE_MS);
+          continue;
         }
+        if (refusedNow != null) {
+          droppedDelivery.increment();
+          LOG.log(System.Logger.Level.ERROR, "kafka audit sink " + topic + ": record refused: "
+              + refusedNow);
+        } else if (brokerAway.compareAndSet(true, false)) {
+          LOG.log(System.Logger.Level.INFO, "kafka audit sink " + topic + ": sending again");
+        }
+        held = null;
       } catch (InterruptedException e) {
         break;
       } catch (KafkaException | IllegalStateException e) {
@@ -190,6 +203,12 @@ public final class KafkaAuditSink implements AuditSink {
 
   private void acknowledged(Exception error) {
     unacknowledged.decrementAndGet();
+    if (error != null && sending && Thread.currentThread() == sender) {
+      // KafkaProducer.send reports a refusal (metadata or buffer wait timed out, record too
+      // large) through the callback, synchronously, on the calling thread: the sender decides.
+      refusedNow = error;
+      return;
+    }
     if (error == null) {
       written.increment();
     } else {
