@@ -270,12 +270,14 @@ public final class KafkaAuditSink implements AuditSink {
       late += r == STOP ? 0 : 1;
     }
     droppedClosed.increment(late);
-    long inFlight = unacknowledged.get();
-    // close(timeout) waits for in-flight records; those it then abandons fail their callbacks.
+    // close(timeout) waits for in-flight records; those it then abandons fail their callbacks
+    // (counted as delivery_failed).
     producer.close(java.time.Duration.ofMillis(remainingMs(deadline)));
-    if (late > 0 || inFlight > 0) {
-      LOG.log(System.Logger.Level.WARNING, "kafka audit sink " + topic + " closed with " + late
-          + " records unsent and " + inFlight + " awaiting acknowledgement");
+    long unacked = unacknowledged.get();
+    if (late > 0 || unacked > 0) {
+      LOG.log(System.Logger.Level.WARNING, "kafka audit sink " + topic + " closed after "
+          + closeTimeoutMs + " ms with " + late + " records unsent and " + unacked
+          + " unacknowledged");
     }
   }
 

@@ -83,6 +83,7 @@ public final class KafkaTestBroker implements AutoCloseable {
 
   private void format() {
     try {
+      Files.createDirectories(dir);
       Path file = dir.resolve("server.properties");
       try (var out = Files.newOutputStream(file)) {
         config.store(out, "thinkgate test broker");
