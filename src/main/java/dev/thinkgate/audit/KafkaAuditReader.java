@@ -126,6 +126,9 @@ public final class KafkaAuditReader {
       }
       return new AuditReader.Stats(partitions.size(), counts.bytes, counts.messages,
           counts.records, counts.bad, "partition");
+    } catch (org.apache.kafka.common.errors.TimeoutException e) {
+      throw new IOException(source + ": no answer within " + timeout.toSeconds() + " s ("
+          + e.getMessage() + ")", e);
     } catch (KafkaException e) {
       throw new IOException(source + ": " + e.getMessage(), e);
     }

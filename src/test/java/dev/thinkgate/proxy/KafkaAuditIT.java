@@ -174,6 +174,34 @@ class KafkaAuditIT {
   }
 
   @Test
+  void aMessageThatIsNotARecordIsSkippedCountedAndNamed() throws Exception {
+    String topic = KafkaTestBroker.topicName("mixed");
+    broker.createTopic(topic, 1);
+    AuditRecord good = new AuditRecord("r1", "2026-11-29T02:00:00Z", "t", "p", MODEL, "passthrough",
+        "g1", 0, new JsonObject(), "prompt", "thinking", "answer", new JsonObject(), "pass", "pass",
+        "stop", null, null);
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+        Map.<String, Object>of("bootstrap.servers", broker.bootstrapServers()),
+        new org.apache.kafka.common.serialization.StringSerializer(),
+        new org.apache.kafka.common.serialization.StringSerializer())) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "g0",
+          "{\"id\": \"cut")).get();
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "g1",
+          good.toJson().encode())).get();
+    }
+
+    Cli report = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/" + topic,
+        "--k", "1", "--format", "json");
+
+    assertThat(report.exit).as(report.err).isZero();
+    assertThat(report.err).contains("warning: " + topic + "-0@0: not a JSON object, skipped");
+    JsonObject read = new JsonObject(report.out).getJsonObject("read");
+    assertThat(read.getLong("records")).isEqualTo(1);
+    assertThat(read.getLong("bad_lines")).isEqualTo(1);
+    assertThat(read.getLong("partitions")).isEqualTo(1);
+  }
+
+  @Test
   void aMissingTopicAndABadAddressAreNamed() {
     Cli missing = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/no-such-topic");
     assertThat(missing.exit).isEqualTo(1);
