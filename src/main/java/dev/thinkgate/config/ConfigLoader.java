@@ -311,9 +311,13 @@ public final class ConfigLoader {
         propsNode.error(p.getKey(), problem);
       }
     }
+    KafkaSinkConfig kafka = new KafkaSinkConfig(servers, topic, compression, closeMs, props);
+    String badValue = servers == null ? null : KafkaProducerSettings.invalidValue(kafka);
+    if (badValue != null && propsNode != null) {
+      propsNode.error(badValue);
+    }
     s.finish();
-    return AuditSinkConfig.kafka(
-        new KafkaSinkConfig(servers, topic, compression, closeMs, props), queueSize);
+    return AuditSinkConfig.kafka(kafka, queueSize);
   }
 
   /** A required http(s) URL with a host. */

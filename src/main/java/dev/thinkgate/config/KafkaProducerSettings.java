@@ -56,6 +56,19 @@ public final class KafkaProducerSettings {
     return null;
   }
 
+  /**
+   * @return what the Kafka client says of a value it cannot use (say {@code linger.ms: soon}),
+   *     or null when every value parses; checked without connecting anywhere
+   */
+  public static String invalidValue(KafkaSinkConfig config) {
+    try {
+      new ProducerConfig(of(config));
+      return null;
+    } catch (org.apache.kafka.common.config.ConfigException e) {
+      return e.getMessage();
+    }
+  }
+
   /** The properties the sink's producer is built from. */
   public static Properties of(KafkaSinkConfig config) {
     Properties p = new Properties();

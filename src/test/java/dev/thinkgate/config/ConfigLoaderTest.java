@@ -140,6 +140,7 @@ class ConfigLoaderTest {
       "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {lingr.ms: 5}}]} | audit.sinks[0].producer_properties.lingr.ms | unknown key: not a Kafka producer setting",
       "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {bootstrap.servers: 'x:1'}}]} | audit.sinks[0].producer_properties.bootstrap.servers | is set by bootstrap_servers",
       "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {linger.ms: [1]}}]} | audit.sinks[0].producer_properties.linger.ms | is not a scalar",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {linger.ms: soon}}]} | audit.sinks[0].producer_properties | Invalid value soon for configuration linger.ms",
       "audit: {sinks: [{type: file}]}                         | audit.sinks[0].dir | is missing",
       "audit: {sinks: [{dir: x, queue_size: 0}]}              | audit.sinks[0].queue_size | 0 is out of range",
       "audit: {max_safe_at_k_concurrency: 0}                  | audit.max_safe_at_k_concurrency | 0 is out of range",
