@@ -20,7 +20,6 @@ import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TimeoutException;
 
 /**
@@ -131,7 +130,10 @@ public final class KafkaAuditSink implements AuditSink {
     return true;
   }
 
-  /** Records accepted and neither acknowledged nor dropped yet (queued, held or in flight). */
+  /**
+   * Records accepted and neither acknowledged nor dropped yet: queued or in flight (not counting
+   * the one record the sender may be holding while the producer refuses it).
+   */
   long pending() {
     return queue.size() + unacknowledged.get();
   }
@@ -186,14 +188,13 @@ public final class KafkaAuditSink implements AuditSink {
         held = null;
       } catch (InterruptedException e) {
         break;
-      } catch (KafkaException | IllegalStateException e) {
-        // The producer refused this record for good (closed, too large, fenced).
+      } catch (RuntimeException e) {
+        // send threw (producer closed, interrupted by a close past its deadline, a serializer
+        // failed): this record cannot go, the next one may.
         unacknowledged.decrementAndGet();
-        droppedDelivery.increment();
+        (abandon ? droppedClosed : droppedDelivery).increment();
         held = null;
         LOG.log(System.Logger.Level.ERROR, "kafka audit sink " + topic + ": record dropped: " + e);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.ERROR, "kafka audit sink " + topic + " sender error", e);
       }
     }
     if (held != null && held != STOP) {
