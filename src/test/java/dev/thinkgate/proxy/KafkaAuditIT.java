@@ -201,6 +201,42 @@ class KafkaAuditIT {
     assertThat(read.getLong("partitions")).isEqualTo(1);
   }
 
+  /** The sink stamps each message with the record's ts, so --since selects by ts exactly. */
+  @Test
+  void sinceReadsTheRecordsAtOrAfterTheGivenTime() throws Exception {
+    String topic = KafkaTestBroker.topicName("since");
+    broker.createTopic(topic, 2);
+    MeterRegistry registry = new SimpleMeterRegistry();
+    AuditSink sink = AuditSinks.create(new AuditConfig(List.of(AuditSinkConfig.kafka(
+        KafkaSinkConfig.of(broker.bootstrapServers(), topic), 100)), 8), registry,
+        Clock.systemUTC());
+    String[] times = {"2026-11-29T01:00:00Z", "2026-11-29T02:00:00Z", "2026-11-29T02:00:00.001Z",
+        "2026-11-29T03:30:00Z"};
+    for (int i = 0; i < times.length; i++) {
+      sink.offer(new AuditRecord("r" + i, times[i], "t", "p", MODEL, "passthrough", "g" + i, 0,
+          new JsonObject(), "prompt", "thinking", "answer", new JsonObject(), "pass", "pass",
+          "stop", null, null));
+    }
+    sink.close();
+    assertThat(written(registry, "kafka:" + topic)).isEqualTo(times.length);
+
+    Cli from2 = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/" + topic,
+        "--since", "2026-11-29T02:00:00Z", "--k", "1", "--format", "json");
+    Cli fromOffset = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/" + topic,
+        "--since", "2026-11-29T03:00:00.001+01:00", "--k", "1", "--format", "json");
+    Cli both = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/" + topic,
+        "--from-beginning", "--since", "2026-11-29T02:00:00Z");
+    Cli onFiles = Cli.run("audit", brokerDir.toString(), "--since", "2026-11-29T02:00:00Z");
+
+    assertThat(new JsonObject(from2.out).getJsonObject("read").getLong("records")).isEqualTo(3);
+    assertThat(new JsonObject(fromOffset.out).getJsonObject("read").getLong("records"))
+        .isEqualTo(2);
+    assertThat(both.exit).isEqualTo(2);
+    assertThat(both.err).contains("--from-beginning and --since exclude each other");
+    assertThat(onFiles.exit).isEqualTo(2);
+    assertThat(onFiles.err).contains("--since applies to kafka:// inputs only");
+  }
+
   @Test
   void aMissingTopicAndABadAddressAreNamed() {
     Cli missing = Cli.run("audit", "kafka://" + broker.bootstrapServers() + "/no-such-topic");
