@@ -32,8 +32,10 @@ import org.apache.kafka.common.errors.TimeoutException;
  * queue or a closed sink drops the record and counts it ({@code thinkgate_audit_dropped_total}
  * with {@code reason} {@code queue_full} or {@code closed}). Only the sender thread calls the
  * producer's {@code send}, which may wait up to {@code max.block.ms} for metadata or buffer room;
- * when it gives up (broker away, buffer full) the sender keeps the record and tries it again, so
- * a broker outage fills the producer's buffer, then the queue, and only then drops new records.
+ * when the producer refuses the record that way (broker away, buffer full; {@code send} reports it
+ * through the callback, synchronously) the sender keeps the record and tries it again, so during
+ * a broker outage records wait in the producer's buffer and then in the queue, and only a full
+ * queue drops new records.
  * Once sent, the producer ({@code acks=all}, idempotent, retrying until {@code
  * delivery.timeout.ms}) owns the record: {@code thinkgate_audit_written_total} counts records the
  * broker acknowledged, {@code reason=delivery_failed} those it gave up on.

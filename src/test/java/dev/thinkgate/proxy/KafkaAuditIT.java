@@ -294,6 +294,8 @@ class KafkaAuditIT {
       long before = timedRequests(h, 5, "before");
       await(() -> written(registry, sink) == 5, 15_000, "the first records acknowledged");
 
+      // five more, and the broker goes away while they are still queued or in flight
+      timedRequests(h, 5, "just before");
       broker.stop();
       long during = timedRequests(h, 60, "during");
       // requests do not wait for the broker: 60 during the outage take no longer per request
@@ -302,11 +304,12 @@ class KafkaAuditIT {
       double overflow = registry.get("thinkgate.audit.dropped").tag("sink", sink)
           .tag("reason", "queue_full").counter().count();
       assertThat(overflow).as("records dropped for a full queue").isPositive();
-      assertThat(accepted.size() + (int) overflow).isEqualTo(65);
-      assertThat(written(registry, sink)).isEqualTo(5);
-      assertThat(accepted.size()).as("records held through the outage").isGreaterThan(5);
+      assertThat(accepted.size() + (int) overflow).isEqualTo(70);
+      assertThat(written(registry, sink)).isLessThanOrEqualTo(10);
+      assertThat(accepted.size()).as("records held through the outage").isGreaterThan(10);
       System.out.printf("outage: 60 requests in %d ms (5 before it: %d ms); %d records accepted,"
-          + " %.0f dropped for a full queue%n", during, before, accepted.size(), overflow);
+          + " %.0f dropped for a full queue, %.0f acknowledged before the restart%n", during, before,
+          accepted.size(), overflow, written(registry, sink));
 
       broker.start();
       restarted = true;
