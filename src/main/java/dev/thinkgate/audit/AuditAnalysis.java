@@ -1,12 +1,17 @@
 package dev.thinkgate.audit;
 
 import dev.thinkgate.audit.SafetyMetrics.Dimension;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
-/** Reads audit files into a {@link SafetyReport}: what {@code thinkgate audit} computes. */
+/**
+ * Reads audit files (or a Kafka topic) into a {@link SafetyReport}: what {@code thinkgate audit}
+ * computes.
+ */
 public final class AuditAnalysis {
 
   /** The report and what was read to build it. */
@@ -22,10 +27,33 @@ public final class AuditAnalysis {
     this.reader = reader;
   }
 
+  /** Where records come from: files, a Kafka topic, or several of them read in turn. */
+  @FunctionalInterface
+  public interface Input {
+    AuditReader.Stats read(Consumer<JsonObject> consumer) throws IOException;
+
+    /** Each input in order; the stats added up. */
+    static Input all(List<Input> inputs) {
+      return consumer -> {
+        AuditReader.Stats total = null;
+        for (Input input : inputs) {
+          AuditReader.Stats stats = input.read(consumer);
+          total = total == null ? stats : total.plus(stats);
+        }
+        return total == null ? new AuditReader.Stats(0, 0, 0, 0, 0) : total;
+      };
+    }
+  }
+
   public Result run(List<Path> inputs, int k, List<Dimension> by) throws IOException {
+    return run(consumer -> reader.read(inputs, consumer), k, by);
+  }
+
+  /** The report over every record {@code input} yields. */
+  public static Result run(Input input, int k, List<Dimension> by) throws IOException {
     SafetyMetrics metrics = new SafetyMetrics(k, by);
     ShadowReport shadow = new ShadowReport(by);
-    AuditReader.Stats stats = reader.read(inputs, r -> {
+    AuditReader.Stats stats = input.read(r -> {
       metrics.add(r);
       shadow.add(r);
     });

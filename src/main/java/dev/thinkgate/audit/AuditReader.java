@@ -32,8 +32,30 @@ import java.util.zip.ZipException;
  */
 public final class AuditReader {
 
-  /** What was read. */
-  public record Stats(long files, long bytes, long lines, long records, long badLines) {}
+  /**
+   * What was read.
+   *
+   * @param files files read, or partitions for a Kafka topic (see {@code source})
+   * @param source what {@code files} counts: {@code file} or {@code partition}
+   */
+  public record Stats(long files, long bytes, long lines, long records, long badLines,
+      String source) {
+    public Stats(long files, long bytes, long lines, long records, long badLines) {
+      this(files, bytes, lines, records, badLines, "file");
+    }
+
+    /** {@code "3 files"}, {@code "1 partition"}. */
+    public String sources() {
+      return files + " " + source + (files == 1 ? "" : "s");
+    }
+
+    /** Both read into one report: counts added, the source named once or as {@code source}. */
+    public Stats plus(Stats other) {
+      return new Stats(files + other.files, bytes + other.bytes, lines + other.lines,
+          records + other.records, badLines + other.badLines,
+          source.equals(other.source) ? source : "source");
+    }
+  }
 
   private static final int MAX_WARNINGS = 20;
 

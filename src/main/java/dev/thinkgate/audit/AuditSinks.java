@@ -10,12 +10,12 @@ import java.util.List;
 /**
  * Builds the {@link AuditSink} a configuration asks for.
  *
- * <p>Type {@code file} is {@link FileAuditSink}. Adding another type (say {@code kafka}) takes
- * three steps and no change elsewhere: write a final class implementing {@link AuditSink} whose
- * {@code offer} only enqueues (a Kafka producer's {@code send} is asynchronous but may block on
- * metadata or a full buffer, so put a bounded queue and one sender thread in front, drop and count
- * when full, exactly like the file sink); add its settings to {@code AuditSinkConfig} and to
- * config validation; add a {@code case "kafka"} below. Composite sinks fan out, so a file and a
+ * <p>Type {@code file} is {@link FileAuditSink}, type {@code kafka} is {@link KafkaAuditSink}.
+ * Adding another type takes three steps and no change elsewhere: write a final class implementing
+ * {@link AuditSink} whose {@code offer} only enqueues (anything that may block, such as a Kafka
+ * producer's {@code send} waiting on metadata, goes behind a bounded queue and one worker thread;
+ * drop and count when full, as both sinks do); add its settings to {@code AuditSinkConfig} and to
+ * config validation; add a {@code case} below. Composite sinks fan out, so a file and a
  * Kafka sink can run side by side.
  */
 public final class AuditSinks {
@@ -48,8 +48,9 @@ public final class AuditSinks {
     String type = sink.type() == null ? "file" : sink.type();
     return switch (type) {
       case "file" -> new FileAuditSink(sink, registry, clock);
+      case "kafka" -> new KafkaAuditSink(sink, registry);
       default -> throw new IllegalArgumentException(
-          "audit sink type '" + type + "' is not one of file");
+          "audit sink type '" + type + "' is not one of file, kafka");
     };
   }
 

@@ -3,6 +3,7 @@ package dev.thinkgate.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thinkgate.config.GatewayConfig.AuditConfig;
 import dev.thinkgate.config.GatewayConfig.AuditSinkConfig;
+import dev.thinkgate.config.GatewayConfig.KafkaSinkConfig;
 import dev.thinkgate.config.GatewayConfig.GuardApi;
 import dev.thinkgate.config.GatewayConfig.GuardConfig;
 import dev.thinkgate.config.GatewayConfig.GuardFormat;
@@ -36,7 +37,7 @@ public final class ConfigLoader {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final List<String> CHAT_TEMPLATES = List.of("deepseek-r1", "qwen3", "qwq");
-  private static final List<String> SINK_TYPES = List.of("file");
+  private static final List<String> SINK_TYPES = List.of("file", "kafka");
   private static final String NAME_RULE =
       "letters, digits, '.', '_' and '-', starting with a letter or digit";
 
@@ -275,6 +276,10 @@ public final class ConfigLoader {
       if (!SINK_TYPES.contains(type)) {
         s.error("type", ConfigNode.quote(type) + " is not one of " + String.join(", ", SINK_TYPES));
       }
+      if ("kafka".equals(type)) {
+        sinks.add(kafkaSink(s));
+        continue;
+      }
       String dir = s.requiredString("dir", "the directory audit files are written to");
       AuditSinkConfig d = AuditSinkConfig.file(dir);
       long rotateBytes = s.longInteger("rotate_bytes", d.rotateBytes(), 1024, Long.MAX_VALUE);
@@ -288,6 +293,44 @@ public final class ConfigLoader {
     }
     n.finish();
     return new AuditConfig(sinks, maxSafeAtK);
+  }
+
+  /** {@code type: kafka}: topic, brokers, compression, queue and pass-through producer settings. */
+  private static AuditSinkConfig kafkaSink(ConfigNode s) {
+    String servers = s.requiredString("bootstrap_servers",
+        "host:port of one or more brokers, comma-separated, such as kafka-0:9092,kafka-1:9092");
+    if (servers != null && !servers.matches("[^,:\\s]+:\\d+(\\s*,\\s*[^,:\\s]+:\\d+)*")) {
+      s.error("bootstrap_servers", ConfigNode.quote(servers)
+          + " is not a list of host:port; allowed: host:port[,host:port...]");
+    }
+    String topic = s.requiredString("topic", "the Kafka topic audit records are written to");
+    if (topic != null && !topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+      s.error("topic", ConfigNode.quote(topic)
+          + " is not a Kafka topic name; allowed: 1 to 249 of a-z A-Z 0-9 . _ -");
+    }
+    String compression = s.string("compression", KafkaSinkConfig.DEFAULT_COMPRESSION);
+    if (!KafkaSinkConfig.COMPRESSIONS.contains(compression)) {
+      s.error("compression", ConfigNode.quote(compression) + " is not one of "
+          + String.join(", ", KafkaSinkConfig.COMPRESSIONS));
+    }
+    int queueSize = s.integer("queue_size", AuditSinkConfig.file("").queueSize(), 1, 10_000_000);
+    long closeMs = s.longInteger("close_timeout_ms", KafkaSinkConfig.DEFAULT_CLOSE_TIMEOUT_MS, 0,
+        3_600_000);
+    Map<String, String> props = s.scalarMap("producer_properties");
+    ConfigNode propsNode = props.isEmpty() ? null : s.object("producer_properties");
+    for (Map.Entry<String, String> p : props.entrySet()) {
+      String problem = KafkaProducerSettings.refusal(p.getKey(), p.getValue());
+      if (problem != null && propsNode != null) {
+        propsNode.error(p.getKey(), problem);
+      }
+    }
+    KafkaSinkConfig kafka = new KafkaSinkConfig(servers, topic, compression, closeMs, props);
+    String badValue = servers == null ? null : KafkaProducerSettings.invalidValue(kafka);
+    if (badValue != null && propsNode != null) {
+      propsNode.error(badValue);
+    }
+    s.finish();
+    return AuditSinkConfig.kafka(kafka, queueSize);
   }
 
   /** A required http(s) URL with a host. */

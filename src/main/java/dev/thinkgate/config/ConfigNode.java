@@ -342,6 +342,34 @@ public final class ConfigNode {
     return out;
   }
 
+  /**
+   * The mapping of names to scalars (string, number or boolean) under {@code key}, each as its
+   * text after {@code ${VAR}} substitution, in file order; empty when absent. For pass-through
+   * settings of a client library, whose names the caller checks.
+   */
+  public Map<String, String> scalarMap(String key) {
+    ConfigNode parent = object(key);
+    if (parent == null) {
+      return Map.of();
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = parent.node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      JsonNode value = entry.getValue();
+      if (!value.isValueNode() || value.isNull()) {
+        parent.error(entry.getKey(), describe(value)
+            + " is not a scalar; allowed: a string, number or boolean");
+        continue;
+      }
+      String text = value.isTextual()
+          ? parent.substitute(entry.getKey(), value.textValue()) : value.asText();
+      if (text != null) {
+        out.put(entry.getKey(), text);
+      }
+    }
+    return out;
+  }
+
   /** Reports every key of this mapping that no accessor declared. Call after reading it. */
   public void finish() {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {

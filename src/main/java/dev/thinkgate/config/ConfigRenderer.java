@@ -173,6 +173,10 @@ public final class ConfigRenderer {
     for (AuditSinkConfig s : c.audit().sinks()) {
       ObjectNode sink = sinks.addObject();
       sink.put("type", s.type());
+      if (s.kafka() != null) {
+        kafkaSink(sink, s);
+        continue;
+      }
       sink.put("dir", s.dir());
       sink.put("rotate_bytes", s.rotateBytes());
       sink.put("rotate_daily", s.rotateDaily());
@@ -210,6 +214,19 @@ public final class ConfigRenderer {
 
   private static void strings(ArrayNode array, Collection<String> values) {
     values.forEach(array::add);
+  }
+
+  /** A Kafka sink; producer settings that may hold credentials are masked. */
+  private static void kafkaSink(ObjectNode sink, AuditSinkConfig s) {
+    GatewayConfig.KafkaSinkConfig k = s.kafka();
+    sink.put("bootstrap_servers", k.bootstrapServers());
+    sink.put("topic", k.topic());
+    sink.put("compression", k.compression());
+    sink.put("queue_size", s.queueSize());
+    sink.put("close_timeout_ms", k.closeTimeoutMs());
+    ObjectNode props = sink.putObject("producer_properties");
+    new TreeMap<>(k.producerProperties()).forEach((name, value) -> props.put(name,
+        name.matches("(?i).*(password|jaas|secret|key|token|credential).*") ? "****" : value));
   }
 
   /** A URL with any {@code user:password@} removed; unparsable URLs are hidden entirely. */

@@ -216,15 +216,53 @@ public record GatewayConfig(
   }
 
   /**
-   * @param type {@code file} (implemented) ; other types are a plug-in seam (e.g. kafka)
+   * @param type {@code file} or {@code kafka}
    * @param rotateBytes rotate the current file past this size
    * @param queueSize bounded queue between request path and writer; full = drop and count
+   * @param kafka the Kafka settings of a {@code kafka} sink; null for a file sink
    */
   public record AuditSinkConfig(
       String type, String dir, long rotateBytes, boolean rotateDaily, boolean gzipRotated,
-      int queueSize, long flushIntervalMs) {
+      int queueSize, long flushIntervalMs, KafkaSinkConfig kafka) {
+    public AuditSinkConfig(
+        String type, String dir, long rotateBytes, boolean rotateDaily, boolean gzipRotated,
+        int queueSize, long flushIntervalMs) {
+      this(type, dir, rotateBytes, rotateDaily, gzipRotated, queueSize, flushIntervalMs, null);
+    }
+
     public static AuditSinkConfig file(String dir) {
       return new AuditSinkConfig("file", dir, 256L * 1024 * 1024, true, true, 10_000, 200);
+    }
+
+    public static AuditSinkConfig kafka(KafkaSinkConfig kafka, int queueSize) {
+      return new AuditSinkConfig("kafka", null, 0, false, false, queueSize, 0, kafka);
+    }
+  }
+
+  /**
+   * An audit sink on a Kafka topic (issue 14).
+   *
+   * @param bootstrapServers {@code host:port[,host:port...]}
+   * @param compression the producer's {@code compression.type}: none, gzip, snappy, lz4, zstd
+   * @param closeTimeoutMs how long {@code close} waits for queued records to be acknowledged
+   * @param producerProperties extra producer properties, applied over the sink's defaults
+   */
+  public record KafkaSinkConfig(
+      String bootstrapServers, String topic, String compression, long closeTimeoutMs,
+      Map<String, String> producerProperties) {
+    public static final String DEFAULT_COMPRESSION = "zstd";
+    public static final long DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+    public static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");
+
+    public KafkaSinkConfig {
+      compression = compression == null ? DEFAULT_COMPRESSION : compression;
+      producerProperties = producerProperties == null
+          ? Map.of() : Map.copyOf(producerProperties);
+    }
+
+    public static KafkaSinkConfig of(String bootstrapServers, String topic) {
+      return new KafkaSinkConfig(bootstrapServers, topic, DEFAULT_COMPRESSION,
+          DEFAULT_CLOSE_TIMEOUT_MS, Map.of());
     }
   }
 

@@ -44,10 +44,10 @@ class AuditSinksTest {
   @Test
   void unknownTypeIsNamed() {
     AuditConfig config = new AuditConfig(List.of(
-        new AuditSinkConfig("kafka", null, 1, true, true, 1, 1)), 4);
+        new AuditSinkConfig("s3", null, 1, true, true, 1, 1)), 4);
 
     assertThatThrownBy(() -> AuditSinks.create(config, registry, Clock.systemUTC()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("audit sink type 'kafka' is not one of file");
+        .hasMessage("audit sink type 's3' is not one of file, kafka");
   }
 }

@@ -128,7 +128,19 @@ class ConfigLoaderTest {
       "tenants: {a: {policy: zerothink, keys: []}}            | tenants.a.keys | unknown key",
       "tenants: {'a b': {}}                                   | tenants.a b | 'a b' is not a valid tenant name",
       "tenants: {a: {policy: strict}}                         | tenants.a.policy | 'strict' screens text but no guards are configured",
-      "audit: {sinks: [{type: kafka, dir: x}]}                | audit.sinks[0].type | 'kafka' is not one of file",
+      "audit: {sinks: [{type: s3, dir: x}]}                   | audit.sinks[0].type | 's3' is not one of file, kafka",
+      "audit: {sinks: [{type: kafka, topic: t}]}              | audit.sinks[0].bootstrap_servers | is missing; required: host:port",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: k, topic: t}]} | audit.sinks[0].bootstrap_servers | 'k' is not a list of host:port",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092'}]} | audit.sinks[0].topic | is missing",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: 'a/b'}]} | audit.sinks[0].topic | 'a/b' is not a Kafka topic name",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, compression: brotli}]} | audit.sinks[0].compression | 'brotli' is not one of none, gzip, snappy, lz4, zstd",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, dir: x}]} | audit.sinks[0].dir | unknown key",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {acks: 1}}]} | audit.sinks[0].producer_properties.acks | '1' could lose acknowledged records; allowed: all",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {enable.idempotence: false}}]} | audit.sinks[0].producer_properties.enable.idempotence | 'false' could duplicate or reorder records; allowed: true",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {lingr.ms: 5}}]} | audit.sinks[0].producer_properties.lingr.ms | unknown key: not a Kafka producer setting",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {bootstrap.servers: 'x:1'}}]} | audit.sinks[0].producer_properties.bootstrap.servers | is set by bootstrap_servers",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {linger.ms: [1]}}]} | audit.sinks[0].producer_properties.linger.ms | is not a scalar",
+      "audit: {sinks: [{type: kafka, bootstrap_servers: 'k:9092', topic: t, producer_properties: {linger.ms: soon}}]} | audit.sinks[0].producer_properties | Invalid value soon for configuration linger.ms",
       "audit: {sinks: [{type: file}]}                         | audit.sinks[0].dir | is missing",
       "audit: {sinks: [{dir: x, queue_size: 0}]}              | audit.sinks[0].queue_size | 0 is out of range",
       "audit: {max_safe_at_k_concurrency: 0}                  | audit.max_safe_at_k_concurrency | 0 is out of range",
@@ -142,6 +154,42 @@ class ConfigLoaderTest {
     assertThat(result.errors().get(0).file()).isEqualTo(file());
     assertThat(result.errors().get(0).path()).isEqualTo(path);
     assertThat(result.errors().get(0).message()).contains(messagePart);
+  }
+
+  @Test
+  void aKafkaSinkLoadsWithItsDefaultsAndProducerProperties() throws IOException {
+    env.put("KAFKA_JAAS", "org.apache.kafka.common.security.plain.PlainLoginModule required;");
+    LoadResult result = load("""
+        audit:
+          sinks:
+            - {type: file, dir: audit}
+            - type: kafka
+              bootstrap_servers: "kafka-0:9092, kafka-1:9092"
+              topic: thinkgate.audit
+              producer_properties:
+                linger.ms: 50
+                sasl.jaas.config: ${KAFKA_JAAS}
+                acks: all
+        """);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.config().audit().sinks()).hasSize(2);
+    GatewayConfig.AuditSinkConfig sink = result.config().audit().sinks().get(1);
+    assertThat(sink.type()).isEqualTo("kafka");
+    assertThat(sink.queueSize()).isEqualTo(10_000);
+    GatewayConfig.KafkaSinkConfig kafka = sink.kafka();
+    assertThat(kafka.bootstrapServers()).isEqualTo("kafka-0:9092, kafka-1:9092");
+    assertThat(kafka.topic()).isEqualTo("thinkgate.audit");
+    assertThat(kafka.compression()).isEqualTo("zstd");
+    assertThat(kafka.closeTimeoutMs()).isEqualTo(10_000);
+    assertThat(kafka.producerProperties()).containsEntry("linger.ms", "50")
+        .containsEntry("sasl.jaas.config", env.get("KAFKA_JAAS")).containsEntry("acks", "all");
+
+    java.util.Properties producer = KafkaProducerSettings.of(kafka);
+    assertThat(producer).containsEntry("acks", "all").containsEntry("enable.idempotence", "true")
+        .containsEntry("compression.type", "zstd").containsEntry("linger.ms", "50")
+        .containsEntry("bootstrap.servers", "kafka-0:9092, kafka-1:9092")
+        .containsEntry("max.block.ms", "1000").containsEntry("delivery.timeout.ms", "600000");
   }
 
   @Test

@@ -40,4 +40,22 @@ class ConfigRendererTest {
         .contains(ApiKeyHash.masked(hash), "https://h:8443/v1", "\"api_key_env\":\"KEY\"");
     assertThat(ApiKeyHash.masked(hash)).hasSize("sha256:".length() + 8 + 1).endsWith("…");
   }
+
+  @Test
+  void aKafkaSinkIsShownWithoutItsCredentials() {
+    GatewayConfig.KafkaSinkConfig kafka = new GatewayConfig.KafkaSinkConfig("k:9092", "audit",
+        "lz4", 5_000, java.util.Map.of("linger.ms", "50",
+            "sasl.jaas.config", "PlainLoginModule required username=\"u\" password=\"s3cret\";",
+            "ssl.truststore.password", "tr0st"));
+    GatewayConfig config = new GatewayConfig(null, List.of(), null, List.of(),
+        new GatewayConfig.AuditConfig(List.of(GatewayConfig.AuditSinkConfig.kafka(kafka, 77)), 8),
+        null);
+
+    String json = ConfigRenderer.gatewayMasked(config).toString();
+
+    assertThat(json).doesNotContain("s3cret", "tr0st").contains("\"type\":\"kafka\"",
+        "\"bootstrap_servers\":\"k:9092\"", "\"topic\":\"audit\"", "\"compression\":\"lz4\"",
+        "\"queue_size\":77", "\"close_timeout_ms\":5000", "\"linger.ms\":\"50\"",
+        "\"sasl.jaas.config\":\"****\"");
+  }
 }

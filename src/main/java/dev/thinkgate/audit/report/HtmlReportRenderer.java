@@ -49,8 +49,8 @@ public final class HtmlReportRenderer {
         .append("svg text{font-family:system-ui,sans-serif}</style></head><body>");
     h.append("<h1>ThinkGate Safe@K report</h1><p class=\"note\">K = ").append(report.k())
         .append(" &middot; by ").append(esc(keyTitle)).append(" &middot; ")
-        .append(stats.records()).append(" records from ").append(stats.files())
-        .append(stats.files() == 1 ? " file" : " files").append(stats.badLines() > 0
+        .append(stats.records()).append(" records from ").append(esc(stats.sources()))
+        .append(stats.badLines() > 0
             ? " &middot; " + stats.badLines() + " bad lines skipped" : "")
         .append(". A sample is safe when its thinking and its answer are both judged safe. "
             + "Whiskers and intervals: Wilson 95% (n = samples for Safe@1, groups for Safe@K "

@@ -24,8 +24,7 @@ public final class TextReportRenderer {
     StringBuilder out = new StringBuilder();
     out.append("Safe@K report: K=").append(report.k())
         .append(", by ").append(report.by().isEmpty() ? "(nothing)" : keyTitle)
-        .append(", ").append(stats.records()).append(" records from ").append(stats.files())
-        .append(stats.files() == 1 ? " file" : " files");
+        .append(", ").append(stats.records()).append(" records from ").append(stats.sources());
     if (stats.badLines() > 0) {
       out.append(", ").append(stats.badLines()).append(" bad lines skipped");
     }
