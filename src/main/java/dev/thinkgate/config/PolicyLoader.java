@@ -109,6 +109,8 @@ public final class PolicyLoader {
     List<String> shadowPolicies = root.stringList("shadow_policies", List.of());
     int shadowConcurrency = root.integer("shadow_concurrency", Policy.DEFAULT_SHADOW_CONCURRENCY,
         1, 100_000);
+    Policy.StateFailure onStateError =
+        root.enumValue("on_state_error", Policy.StateFailure.class, null);
     root.finish();
     if (shadowPolicies.contains(name)) {
       errors.add(new ConfigError(display, "shadow_policies",
@@ -125,7 +127,7 @@ public final class PolicyLoader {
     }
     return errors.size() == before
         ? new Policy(name, description, reasoning, dialect, screening, audit, shadowPolicies,
-            shadowConcurrency) : null;
+            shadowConcurrency, onStateError) : null;
   }
 
   private static ReasoningPolicy reasoning(ConfigNode n) {

@@ -15,7 +15,22 @@ public record Policy(
     ScreeningPolicy screening,
     AuditPolicy audit,
     List<String> shadowPolicies,
-    int shadowConcurrency) {
+    int shadowConcurrency,
+    StateFailure onStateError) {
+
+  /**
+   * What admission does for this policy's tenants when the shared state (Redis) fails: null =
+   * the gateway's {@code state.on_state_error}; a tenant's own setting wins over this.
+   */
+  public enum StateFailure { FAIL_OPEN, FAIL_CLOSED }
+
+  /** A policy that inherits the gateway's {@code on_state_error}. */
+  public Policy(String name, String description, ReasoningPolicy reasoning,
+      ClientDialect clientDialect, ScreeningPolicy screening, AuditPolicy audit,
+      List<String> shadowPolicies, int shadowConcurrency) {
+    this(name, description, reasoning, clientDialect, screening, audit, shadowPolicies,
+        shadowConcurrency, null);
+  }
 
   /** Trials per shadow policy in flight at once when the policy file does not say. */
   public static final int DEFAULT_SHADOW_CONCURRENCY = 64;

@@ -56,8 +56,13 @@ public final class TenantAdmission {
   public void apply(GatewayConfig config) {
     Map<String, Boolean> modes = new HashMap<>();
     for (GatewayConfig.TenantConfig t : config.tenants()) {
+      // the tenant's own setting, else its policy's, else the gateway's (failOpenByDefault)
+      dev.thinkgate.policy.Policy policy = t.policy() == null ? null
+          : config.policies().get(t.policy());
       if (t.onStateError() != null) {
         modes.put(t.name(), t.onStateError() == StateFailure.FAIL_OPEN);
+      } else if (policy != null && policy.onStateError() != null) {
+        modes.put(t.name(), policy.onStateError() == dev.thinkgate.policy.Policy.StateFailure.FAIL_OPEN);
       }
     }
     failOpenByTenant = Map.copyOf(modes);
