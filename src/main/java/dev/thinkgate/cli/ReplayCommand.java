@@ -181,6 +181,12 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   private static void print(PrintWriter out, String policy, ReplayJob.Summary s) {
+    if (s.read() == 0 && s.resumedPast() > 0) {
+      out.printf("replay under '%s' is already complete in %s (%d records); nothing to do%n",
+          policy, s.output(), s.resumedPast());
+      out.flush();
+      return;
+    }
     out.printf("replayed %d of %d records under '%s' into %s in %.1f s%n", s.replayed(),
         s.read(), policy, s.output(), s.elapsedMs() / 1000.0);
     if (s.resumedPast() > 0) {

@@ -93,7 +93,6 @@ public final class ReplayJob {
             + " says (" + outputBytes + " bytes); it was changed outside the replay");
       }
       if (state.getBoolean("complete", false)) {
-        err.println("replay: " + out + " is complete (" + skip + " records); nothing to do");
         return new Summary(0, skip, 0, Map.of(), Map.of(), 0, 0, 0, out);
       }
       err.println("replay: resuming after " + skip + " records (" + outputBytes + " bytes of "
