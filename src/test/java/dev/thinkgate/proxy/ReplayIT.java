@@ -129,6 +129,13 @@ class ReplayIT {
       assertThat(stdout.toString()).contains("replayed 4 of 4 records under 'enforcer'");
       List<String> lines = Files.readAllLines(out.resolve("replay-enforcer.jsonl"));
       assertThat(lines).hasSize(4);
+      // run again: it finds the replay complete and leaves it as is
+      StringWriter again = new StringWriter();
+      assertThat(new CommandLine(new Main()).setOut(new PrintWriter(again)).execute("replay",
+          audit.getParent().toString(), "--policy", "enforcer", "--policies", policies.toString(),
+          "--guard", "http://127.0.0.1:" + guardPort, "--out", out.toString())).isZero();
+      assertThat(again.toString()).contains("already complete").contains("(4 records)");
+      assertThat(Files.readAllLines(out.resolve("replay-enforcer.jsonl"))).isEqualTo(lines);
 
       // Then each replayed record says what live enforcement did on that generation
       for (String line : lines) {
