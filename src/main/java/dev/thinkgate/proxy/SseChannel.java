@@ -63,8 +63,18 @@ final class SseChannel implements ClientChannel {
     if (out == null) {
       return;
     }
-    write(SseFrames.data(out.encode()));
+    writeData(out.encode());
     chunks++;
+  }
+
+  /** One data frame; inside a turn appended straight to its batch, with no Buffer per event. */
+  private void writeData(String json) {
+    if (pending == null) {
+      write(SseFrames.data(json));
+    } else if (beginWrite(SseFrames.dataFrameLength(json.length()))
+        && !SseFrames.appendData(pending, json)) {
+      pending.appendBuffer(SseFrames.data(json));
+    }
   }
 
   /** Relays an upstream event's JSON as is (the raw relay has checked it needs no rewriting). */

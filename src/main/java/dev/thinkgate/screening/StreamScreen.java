@@ -609,6 +609,9 @@ public final class StreamScreen implements ChunkSink {
 
   /** The chunk without its text, or null when nothing else in it matters downstream. */
   private static JsonObject residual(JsonObject chunk) {
+    if (!residualMatters(chunk)) {
+      return null; // the usual text chunk: decided on the chunk itself, no copy per chunk
+    }
     JsonObject copy = chunk.copy();
     JsonArray choices = copy.getJsonArray("choices");
     JsonObject choice = choices.getJsonObject(0);
@@ -619,6 +622,31 @@ public final class StreamScreen implements ChunkSink {
     boolean matters = !delta.isEmpty() || choice.getValue("finish_reason") != null
         || copy.getValue("usage") != null || choices.size() > 1;
     return matters ? copy : null;
+  }
+
+  /**
+   * Whether {@link #residual} keeps something: the chunk's first delta has a field besides the
+   * text, or there is a finish reason, usage or another choice. Reads the chunk without changing it.
+   */
+  private static boolean residualMatters(JsonObject chunk) {
+    if (chunk.getValue("usage") != null) {
+      return true;
+    }
+    JsonArray choices = chunk.getJsonArray("choices");
+    if (choices.size() > 1) {
+      return true;
+    }
+    JsonObject choice = choices.getJsonObject(0);
+    if (choice.getValue("finish_reason") != null) {
+      return true;
+    }
+    JsonObject delta = choice.getJsonObject("delta");
+    for (String key : delta.fieldNames()) {
+      if (!key.equals("content") && !key.equals("reasoning_content")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isBlank(CharSequence s, int from, int to) {

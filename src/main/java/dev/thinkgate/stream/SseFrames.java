@@ -42,6 +42,19 @@ public final class SseFrames {
     return target.appendBytes(DATA_PREFIX).appendBytes(data, offset, length).appendBytes(FRAME_END);
   }
 
+  /**
+   * Appends {@code data: <payload>\n\n} to {@code target}, the frame of {@link #data(String)}
+   * for a payload of one line, with no Buffer of its own; false (nothing appended) when the
+   * payload holds a line break and needs {@link #data(String)}'s one line per line.
+   */
+  public static boolean appendData(Buffer target, String payload) {
+    if (payload.indexOf('\n') >= 0 || payload.indexOf('\r') >= 0) {
+      return false;
+    }
+    target.appendBytes(DATA_PREFIX).appendString(payload).appendBytes(FRAME_END);
+    return true;
+  }
+
   /** {@code data: <compact json>\n\n}. */
   public static Buffer data(JsonObject json) {
     return data(json.encode());

@@ -4,6 +4,7 @@ import static dev.thinkgate.screening.Chunks.answer;
 import static dev.thinkgate.screening.Chunks.finish;
 import static dev.thinkgate.screening.Chunks.onContext;
 import static dev.thinkgate.screening.Chunks.policy;
+import static dev.thinkgate.screening.Chunks.chunk;
 import static dev.thinkgate.screening.Chunks.role;
 import static dev.thinkgate.screening.Chunks.run;
 import static dev.thinkgate.screening.Chunks.span;
@@ -90,6 +91,37 @@ class StreamScreenTest {
     // "build a bomb" is split across chunks ("bo" + "mb") and across the 4-word checkpoint boundary
     return List.of(role(), think("I will now build a"), think(" bo"), think("mb for you and"),
         think(" more words here "), answer("Done."), finish(), usage());
+  }
+
+  @Test
+  void heldTextChunksCarryTheirRoleAndFinishButPlainOnesLeaveNoResidual() {
+    StreamScreen screen = screen(policy(span(Release.HOLD, SpanAction.BLOCK), OFF, 4, 64, GuardFailure.FAIL_OPEN, 0),
+        new FakeGuard());
+    JsonObject roleAndText = chunk(new JsonObject().put("role", "assistant").put("reasoning_content", "Hi there "),
+        null);
+    JsonObject withFinish = chunk(new JsonObject().put("reasoning_content", "last words"), "length");
+
+    feed(screen, roleAndText, think("more words "), think("and more "), withFinish);
+    end(screen);
+
+    // The role goes out first on its own, the finish reason after the text: each the only
+    // text-less chunk of its kind. The plain text chunks add none.
+    List<JsonObject> textless = sink.chunks.stream()
+        .filter(c -> !c.getJsonArray("choices").getJsonObject(0).getJsonObject("delta")
+            .containsKey("reasoning_content"))
+        .toList();
+    assertThat(textless).hasSize(2);
+    assertThat(sink.chunks.get(0).getJsonArray("choices").getJsonObject(0).getJsonObject("delta").encode())
+        .isEqualTo("{\"role\":\"assistant\"}");
+    assertThat(sink.last().getJsonArray("choices").getJsonObject(0).getString("finish_reason"))
+        .isEqualTo("length");
+    assertThat(sink.last().getJsonArray("choices").getJsonObject(0).getJsonObject("delta").isEmpty()).isTrue();
+    assertThat(sink.thinking()).isEqualTo("Hi there more words and more last words");
+    assertThat(sink.chunks.stream().filter(c -> c.getJsonArray("choices").getJsonObject(0)
+        .getJsonObject("delta").containsKey("role"))).hasSize(1);
+    // the input chunks were read, not rewritten
+    assertThat(roleAndText.getJsonArray("choices").getJsonObject(0).getJsonObject("delta").getString("role"))
+        .isEqualTo("assistant");
   }
 
   // ------------------------------------------------------------ split phrase, three releases

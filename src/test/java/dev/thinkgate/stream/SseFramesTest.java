@@ -31,6 +31,29 @@ class SseFramesTest {
   }
 
   @Test
+  void appendedStringFrameEqualsTheStringFrameOnRandomPayloads() {
+    java.util.Random random = new java.util.Random(12);
+    String alphabet = "ab {}\":,\\é€😀\u2028\n\r";
+    for (int n = 0; n < 2000; n++) {
+      StringBuilder payload = new StringBuilder();
+      for (int i = random.nextInt(20); i > 0; i--) {
+        payload.appendCodePoint(alphabet.codePoints().toArray()[random.nextInt(
+            (int) alphabet.codePoints().count())]);
+      }
+      String text = payload.toString();
+      io.vertx.core.buffer.Buffer target = io.vertx.core.buffer.Buffer.buffer("before ");
+
+      boolean appended = SseFrames.appendData(target, text);
+
+      boolean oneLine = text.indexOf('\n') < 0 && text.indexOf('\r') < 0;
+      assertThat(appended).isEqualTo(oneLine);
+      assertThat(target.getBytes()).isEqualTo(oneLine
+          ? io.vertx.core.buffer.Buffer.buffer("before ").appendBuffer(SseFrames.data(text)).getBytes()
+          : "before ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
   void multiLinePayloadSurvivesAParser() {
     // Given a payload with every kind of line break
     String payload = "line1\nline2\r\nline3\rline4";
