@@ -93,6 +93,11 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     CliLogging.configure();
     CliLogging.quietRequests();
+    if (!Files.isDirectory(policies)) {
+      System.err.println("warning: no policies directory at " + policies.toAbsolutePath()
+          + " (run the demo from the repository root, or pass --policies DIR): only the built-in"
+          + " passthrough policy is served");
+    }
     GatewayMetrics metrics = new GatewayMetrics();
     Vertx vertx = Runtimes.vertx(metrics);
     Gateway gateway = null;
