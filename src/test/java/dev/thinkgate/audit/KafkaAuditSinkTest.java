@@ -100,9 +100,13 @@ class KafkaAuditSinkTest {
     KafkaAuditSink sink = sink(producer, 4, 1_000);
 
     int accepted = 0;
+    java.util.List<String> acceptedGroups = new java.util.ArrayList<>();
     long start = System.nanoTime();
     for (int i = 0; i < 20; i++) {
-      accepted += sink.offer(record("r" + i, "g" + i, 0)) ? 1 : 0;
+      if (sink.offer(record("r" + i, "g" + i, 0))) {
+        accepted++;
+        acceptedGroups.add("g" + i);
+      }
     }
     long offerMs = (System.nanoTime() - start) / 1_000_000;
     await(() -> producer.refused.get() >= 2);
@@ -117,9 +121,9 @@ class KafkaAuditSinkTest {
     producer.refuse.set(false);
     int acceptedTotal = accepted;
     await(() -> count("thinkgate.audit.written") == acceptedTotal);
+    // (which ones were accepted depends on when the sender took the first from the queue)
     assertThat(producer.history()).extracting(ProducerRecord::key)
-        .containsExactlyElementsOf(java.util.stream.IntStream.range(0, accepted)
-            .mapToObj(i -> "g" + i).toList());
+        .containsExactlyElementsOf(acceptedGroups);
     sink.close();
   }
 
