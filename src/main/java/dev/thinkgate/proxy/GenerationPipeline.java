@@ -430,8 +430,19 @@ final class GenerationPipeline {
         ? s.ttfbNanos() / 1_000_000 : totalMs;
     onFinished.accept(new Outcome(ctx, mode.wire(), channel.status(), action, shadowAction,
         restarted, inputVerdict, report, runResult, tap == null ? "" : tap.thinking(),
-        tap == null ? "" : tap.answer(), tap == null ? null : tap.finishReason(), totalMs,
+        tap == null ? "" : tap.answer(), finishReason(), totalMs,
         streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), trials.shadow()));
+  }
+
+  /**
+   * The upstream's finish reason; {@code error} when the client's stream ended with an error
+   * event (upstream failure, timeout, drain deadline) before the model finished, so the audit
+   * record does not look like a generation that stopped without a reason.
+   */
+  private String finishReason() {
+    String upstream = tap == null ? null : tap.finishReason();
+    return upstream != null ? upstream : channel.failed() && channel.status() == 200 ? "error"
+        : null;
   }
 
   /** Answers with the refusal without calling the model (input screen, action refuse). */

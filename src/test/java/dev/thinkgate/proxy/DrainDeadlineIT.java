@@ -206,6 +206,8 @@ class DrainDeadlineIT {
       }
       assertThat(records).extracting(r -> r.getString("thinking"))
           .containsExactlyInAnyOrderElementsOf(received);
+      // cut short by the deadline: recorded as ended in error, not as a generation with no end
+      assertThat(records).extracting(r -> r.getString("finish_reason")).containsOnly("error");
       pool.shutdown();
     } finally {
       vertx.close().await();
