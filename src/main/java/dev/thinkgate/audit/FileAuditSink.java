@@ -2,7 +2,6 @@ package dev.thinkgate.audit;
 
 import dev.thinkgate.config.GatewayConfig.AuditSinkConfig;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,7 +22,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -57,9 +55,6 @@ public final class FileAuditSink implements AuditSink {
       Pattern.compile("audit-\\d{8}-\\d{6}-\\d{3,}\\.jsonl");
   private static final int MAX_BATCH = 1024;
   private static final int MAX_PENDING_BYTES = 1 << 20;
-  /** Wakes the writer for a prompt close; never written. */
-  private static final AuditRecord STOP = new AuditRecord(null, null, null, null, null, null,
-      null, -1, null, null, null, null, null, null, null, null, null, null);
 
   private final Path dir;
   private final long rotateBytes;
@@ -67,14 +62,11 @@ public final class FileAuditSink implements AuditSink {
   private final boolean gzipRotated;
   private final long flushIntervalNanos;
   private final Clock clock;
-  private final ArrayBlockingQueue<AuditRecord> queue;
+  private final AuditQueue queue;
   private final Counter written;
-  private final Counter droppedFull;
-  private final Counter droppedClosed;
   private final Counter droppedError;
   private final Thread writer;
   private final ExecutorService compressor;
-  private volatile boolean closed;
 
   // Owned by the writer thread.
   private final ByteArrayOutputStream pending = new ByteArrayOutputStream(1 << 16);
@@ -96,10 +88,6 @@ public final class FileAuditSink implements AuditSink {
   /** With {@code start} false the writer is started by {@link #start()}; for tests. */
   FileAuditSink(AuditSinkConfig config, MeterRegistry registry, Clock clock, boolean start) {
     Objects.requireNonNull(config.dir(), "audit sink dir");
-    if (config.queueSize() < 1) {
-      throw new IllegalArgumentException("audit queueSize must be at least 1, got "
-          + config.queueSize());
-    }
     if (config.rotateBytes() < 1) {
       throw new IllegalArgumentException("audit rotateBytes must be positive, got "
           + config.rotateBytes());
@@ -110,15 +98,11 @@ public final class FileAuditSink implements AuditSink {
     this.gzipRotated = config.gzipRotated();
     this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, config.flushIntervalMs()));
     this.clock = clock;
-    this.queue = new ArrayBlockingQueue<>(config.queueSize());
     String sink = "file:" + dir;
+    this.queue = new AuditQueue(config.queueSize(), registry, sink);
     this.written = Counter.builder("thinkgate.audit.written").tag("sink", sink)
         .description("audit records written to the sink").register(registry);
-    this.droppedFull = dropped(registry, sink, "queue_full");
-    this.droppedClosed = dropped(registry, sink, "closed");
-    this.droppedError = dropped(registry, sink, "io_error");
-    Gauge.builder("thinkgate.audit.queue.size", queue, ArrayBlockingQueue::size)
-        .tag("sink", sink).register(registry);
+    this.droppedError = queue.dropped("io_error");
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -136,11 +120,6 @@ public final class FileAuditSink implements AuditSink {
     writer.start();
   }
 
-  private static Counter dropped(MeterRegistry registry, String sink, String reason) {
-    return Counter.builder("thinkgate.audit.dropped").tag("sink", sink).tag("reason", reason)
-        .description("audit records dropped").register(registry);
-  }
-
   private static Thread daemon(Runnable r, String name) {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
@@ -149,35 +128,21 @@ public final class FileAuditSink implements AuditSink {
 
   @Override
   public boolean offer(AuditRecord record) {
-    if (closed) {
-      droppedClosed.increment();
-      return false;
-    }
-    if (!queue.offer(record)) {
-      droppedFull.increment();
-      return false;
-    }
-    return true;
+    return queue.offer(record);
   }
 
   /** Stops accepting, writes what is queued, closes (and compresses) the current file. */
   @Override
   public void close() {
-    if (closed) {
+    if (!queue.close()) {
       return;
     }
-    closed = true;
-    queue.offer(STOP);
     try {
       if (writer.isAlive() || writer.getState() != Thread.State.NEW) {
         writer.join();
       }
       // Records that slipped in after the writer's last drain.
-      int late = 0;
-      for (AuditRecord r; (r = queue.poll()) != null; ) {
-        late += r == STOP ? 0 : 1;
-      }
-      droppedClosed.increment(late);
+      queue.dropRemaining();
       compressor.shutdown();
       if (!compressor.awaitTermination(5, TimeUnit.MINUTES)) {
         LOG.log(System.Logger.Level.WARNING, "audit compression still running at close in " + dir);
@@ -198,9 +163,7 @@ public final class FileAuditSink implements AuditSink {
           batch.add(first);
           queue.drainTo(batch, MAX_BATCH - 1);
           for (AuditRecord r : batch) {
-            if (r != STOP) {
-              append(r);
-            }
+            append(r);
           }
           batch.clear();
         }
@@ -208,7 +171,7 @@ public final class FileAuditSink implements AuditSink {
           flush();
           nextFlush = System.nanoTime() + flushIntervalNanos;
         }
-        if (closed && queue.isEmpty()) {
+        if (queue.closed() && queue.isEmpty()) {
           break;
         }
       } catch (InterruptedException e) {

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,26 +45,20 @@ import org.apache.kafka.common.errors.TimeoutException;
 public final class KafkaAuditSink implements AuditSink {
 
   private static final System.Logger LOG = System.getLogger(KafkaAuditSink.class.getName());
-  /** Wakes the sender for a prompt close; never sent. */
-  private static final AuditRecord STOP = new AuditRecord(null, null, null, null, null, null,
-      null, -1, null, null, null, null, null, null, null, null, null, null);
   private static final long RETRY_PAUSE_MS = 50;
 
   private final String topic;
   private final long closeTimeoutMs;
   private final LongSupplier nanoClock;
-  private final ArrayBlockingQueue<AuditRecord> queue;
+  private final AuditQueue queue;
   private final Producer<String, byte[]> producer;
   private final Counter written;
-  private final Counter droppedFull;
-  private final Counter droppedClosed;
   private final Counter droppedDelivery;
   private final Counter droppedEncode;
   private final Counter sendBlocked;
   private final AtomicLong unacknowledged = new AtomicLong();
   private final AtomicBoolean brokerAway = new AtomicBoolean();
   private final Thread sender;
-  private volatile boolean closed;
   // Owned by the sender thread: a refusal reported synchronously by the send in progress.
   private boolean sending;
   private Exception refusedNow;
@@ -83,28 +76,20 @@ public final class KafkaAuditSink implements AuditSink {
   KafkaAuditSink(AuditSinkConfig config, MeterRegistry registry,
       Function<Properties, Producer<String, byte[]>> producers, LongSupplier nanoClock) {
     KafkaSinkConfig kafka = Objects.requireNonNull(config.kafka(), "kafka settings");
-    if (config.queueSize() < 1) {
-      throw new IllegalArgumentException("audit queueSize must be at least 1, got "
-          + config.queueSize());
-    }
     this.topic = Objects.requireNonNull(kafka.topic(), "kafka topic");
     this.closeTimeoutMs = kafka.closeTimeoutMs();
     this.nanoClock = nanoClock;
-    this.queue = new ArrayBlockingQueue<>(config.queueSize());
     String sink = "kafka:" + topic;
+    this.queue = new AuditQueue(config.queueSize(), registry, sink);
     this.written = Counter.builder("thinkgate.audit.written").tag("sink", sink)
         .description("audit records written to the sink (Kafka: acknowledged by the broker)")
         .register(registry);
-    this.droppedFull = dropped(registry, sink, "queue_full");
-    this.droppedClosed = dropped(registry, sink, "closed");
-    this.droppedDelivery = dropped(registry, sink, "delivery_failed");
-    this.droppedEncode = dropped(registry, sink, "encode_error");
+    this.droppedDelivery = queue.dropped("delivery_failed");
+    this.droppedEncode = queue.dropped("encode_error");
     this.sendBlocked = Counter.builder("thinkgate.audit.kafka.send.blocked").tag("sink", sink)
         .description("sends that waited max.block.ms for metadata or buffer room; the record was"
             + " kept and sent again")
         .register(registry);
-    Gauge.builder("thinkgate.audit.queue.size", queue, ArrayBlockingQueue::size)
-        .tag("sink", sink).register(registry);
     Gauge.builder("thinkgate.audit.kafka.unacknowledged", unacknowledged, AtomicLong::get)
         .tag("sink", sink).description("records handed to the producer, not yet acknowledged")
         .register(registry);
@@ -114,22 +99,9 @@ public final class KafkaAuditSink implements AuditSink {
     sender.start();
   }
 
-  private static Counter dropped(MeterRegistry registry, String sink, String reason) {
-    return Counter.builder("thinkgate.audit.dropped").tag("sink", sink).tag("reason", reason)
-        .description("audit records dropped").register(registry);
-  }
-
   @Override
   public boolean offer(AuditRecord record) {
-    if (closed) {
-      droppedClosed.increment();
-      return false;
-    }
-    if (!queue.offer(record)) {
-      droppedFull.increment();
-      return false;
-    }
-    return true;
+    return queue.offer(record);
   }
 
   /**
@@ -146,11 +118,8 @@ public final class KafkaAuditSink implements AuditSink {
       try {
         if (held == null) {
           held = queue.poll(100, TimeUnit.MILLISECONDS);
-          if (held == STOP) {
-            held = null;
-          }
           if (held == null) {
-            if (closed && queue.isEmpty()) {
+            if (queue.closed() && queue.isEmpty()) {
               break;
             }
             continue;
@@ -194,13 +163,17 @@ public final class KafkaAuditSink implements AuditSink {
         // send threw (producer closed, interrupted by a close past its deadline, a serializer
         // failed): this record cannot go, the next one may.
         unacknowledged.decrementAndGet();
-        (abandon ? droppedClosed : droppedDelivery).increment();
+        if (abandon) {
+          queue.droppedAtClose();
+        } else {
+          droppedDelivery.increment();
+        }
         held = null;
         LOG.log(System.Logger.Level.ERROR, "kafka audit sink " + topic + ": record dropped: " + e);
       }
     }
-    if (held != null && held != STOP) {
-      droppedClosed.increment();
+    if (held != null) {
+      queue.droppedAtClose();
     }
   }
 
@@ -252,12 +225,10 @@ public final class KafkaAuditSink implements AuditSink {
    */
   @Override
   public void close() {
-    if (closed) {
+    long deadline = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(closeTimeoutMs);
+    if (!queue.close()) {
       return;
     }
-    closed = true;
-    long deadline = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(closeTimeoutMs);
-    queue.offer(STOP);
     try {
       sender.join(Math.max(1, remainingMs(deadline)));
       if (sender.isAlive()) {
@@ -268,11 +239,7 @@ public final class KafkaAuditSink implements AuditSink {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    int late = 0;
-    for (AuditRecord r; (r = queue.poll()) != null; ) {
-      late += r == STOP ? 0 : 1;
-    }
-    droppedClosed.increment(late);
+    int late = queue.dropRemaining();
     // close(timeout) waits for in-flight records; those it then abandons fail their callbacks
     // (counted as delivery_failed).
     producer.close(java.time.Duration.ofMillis(remainingMs(deadline)));
