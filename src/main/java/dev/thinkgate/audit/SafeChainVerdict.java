@@ -48,6 +48,39 @@ public final class SafeChainVerdict {
     return new JsonObject().putNull("safe").put("error", String.valueOf(e.getMessage()));
   }
 
+  /**
+   * Judges one sample with {@code guard}: {@code verdicts.response}, or {@link #error} when the
+   * call failed; null when there is no response text to judge. Never fails.
+   */
+  public static io.vertx.core.Future<JsonObject> judge(dev.thinkgate.guard.Guard guard,
+      String userPrompt, String mode, String thinking, String answer) {
+    boolean hasText = (thinking != null && !thinking.isBlank())
+        || (answer != null && !answer.isBlank());
+    if (!hasText) {
+      return io.vertx.core.Future.succeededFuture(null);
+    }
+    io.vertx.core.Future<GuardVerdict> verdict;
+    try {
+      verdict = guard.judge(request(userPrompt, mode, thinking, answer));
+    } catch (RuntimeException e) {
+      verdict = io.vertx.core.Future.failedFuture(e);
+    }
+    return verdict.map(SafeChainVerdict::json).otherwise(SafeChainVerdict::error);
+  }
+
+  /**
+   * {@code record} with its whole-response verdict judged by {@code guard} (the record as is when
+   * {@code guard} is null or there is nothing to judge). Never fails.
+   */
+  public static io.vertx.core.Future<AuditRecord> judged(AuditRecord record, String userPrompt,
+      dev.thinkgate.guard.Guard guard) {
+    if (guard == null) {
+      return io.vertx.core.Future.succeededFuture(record);
+    }
+    return judge(guard, userPrompt, record.mode(), record.thinking(), record.answer())
+        .map(response -> response == null ? record : with(record, response));
+  }
+
   /** A copy of {@code record} carrying {@code response} under {@code verdicts}. */
   public static AuditRecord with(AuditRecord r, JsonObject response) {
     JsonObject verdicts = r.verdicts() == null ? new JsonObject() : r.verdicts().copy();

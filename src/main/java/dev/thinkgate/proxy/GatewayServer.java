@@ -524,17 +524,17 @@ public final class GatewayServer {
     if (channel instanceof SseChannel sse) {
       metrics.streamClosed(sse.chunks());
     }
+    // Asked for by the client: judged once, for its response and for its audit record.
+    Future<JsonObject> responseVerdict = null;
     if (channel instanceof CollectingChannel collecting) {
       JsonObject extension = ctx.policy().screening().anyEnabled()
           ? Outcomes.extension(outcome) : null;
       if (judge && extension != null && outcome.status() == 200) {
-        recorder.withResponseVerdict(ctx, recorder.toRecord(outcome)).onComplete(ar -> {
-          JsonObject response = ar.succeeded() && ar.result().verdicts() != null
-              ? ar.result().verdicts().getJsonObject(dev.thinkgate.audit.SafeChainVerdict.KEY)
-              : null;
-          if (response != null) {
+        responseVerdict = recorder.responseVerdict(outcome);
+        responseVerdict.onComplete(ar -> {
+          if (ar.result() != null) {
             extension.getJsonObject("verdicts").put(dev.thinkgate.audit.SafeChainVerdict.KEY,
-                response);
+                ar.result());
           }
           collecting.respond(extension, Outcomes.serverTiming(outcome));
         });
@@ -549,7 +549,7 @@ public final class GatewayServer {
       metrics.action(ctx.policy().name(), outcome.action());
     }
     drain.responded(open);
-    recorder.record(outcome).onComplete(v -> drain.release(open));
+    recorder.record(outcome, responseVerdict).onComplete(v -> drain.release(open));
     if (LOG.isLoggable(Level.INFO)) {
       LOG.log(Level.INFO, Outcomes.logLine(outcome));
     }

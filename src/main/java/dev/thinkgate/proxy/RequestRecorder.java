@@ -64,6 +64,14 @@ final class RequestRecorder {
    *     when it is not recorded; the shadow samples are not awaited
    */
   Future<Void> record(GenerationPipeline.Outcome outcome) {
+    return record(outcome, null);
+  }
+
+  /**
+   * As {@link #record(GenerationPipeline.Outcome)}, with the whole-response verdict already
+   * judged for the client ({@link #responseVerdict}); null to judge it here.
+   */
+  Future<Void> record(GenerationPipeline.Outcome outcome, Future<JsonObject> responseVerdict) {
     RequestContext ctx = outcome.ctx();
     AuditPolicy audit = ctx.policy().audit();
     boolean clientServed = outcome.status() == 200;
@@ -86,8 +94,12 @@ final class RequestRecorder {
       // The client's response is done: trials may still await their last guard verdicts and the
       // whole-response verdict needs one more guard call; both delay only the record.
       return outcome.shadow()
-          .transform(ar -> withResponseVerdict(ctx,
-              toRecord(outcome, ar.succeeded() ? ar.result() : null)))
+          .transform(ar -> {
+            AuditRecord record = toRecord(outcome, ar.succeeded() ? ar.result() : null);
+            return responseVerdict == null ? withResponseVerdict(ctx, record)
+                : responseVerdict.map(json -> json == null ? record
+                    : dev.thinkgate.audit.SafeChainVerdict.with(record, json));
+          })
           .onSuccess(sink::offer)
           .<Void>mapEmpty()
           .otherwiseEmpty();
@@ -101,26 +113,24 @@ final class RequestRecorder {
    * unjudged, and the record is written either way.
    */
   Future<AuditRecord> withResponseVerdict(RequestContext ctx, AuditRecord record) {
+    return dev.thinkgate.audit.SafeChainVerdict.judged(record, ctx.userPrompt(), judge(ctx));
+  }
+
+  /**
+   * The whole-response verdict of a finished request, for its client; null (no verdict) when the
+   * policy has no guard or there is no response. Never fails.
+   */
+  Future<JsonObject> responseVerdict(GenerationPipeline.Outcome o) {
+    dev.thinkgate.guard.Guard guard = judge(o.ctx());
+    return guard == null ? Future.succeededFuture(null)
+        : dev.thinkgate.audit.SafeChainVerdict.judge(guard, o.ctx().userPrompt(), o.mode(),
+            o.thinking(), o.answer());
+  }
+
+  /** The guard that judges whole responses under the request's policy, or null. */
+  private dev.thinkgate.guard.Guard judge(RequestContext ctx) {
     dev.thinkgate.policy.ScreeningPolicy screening = ctx.policy().screening();
-    dev.thinkgate.guard.Guard guard = screening.anyEnabled() && guards != null
-        ? guards.apply(screening.guard()) : null;
-    boolean hasText = (record.thinking() != null && !record.thinking().isBlank())
-        || (record.answer() != null && !record.answer().isBlank());
-    if (guard == null || !hasText) {
-      return Future.succeededFuture(record);
-    }
-    Future<dev.thinkgate.guard.GuardVerdict> verdict;
-    try {
-      verdict = guard.judge(dev.thinkgate.audit.SafeChainVerdict.request(ctx.userPrompt(),
-          record.mode(), record.thinking(), record.answer()));
-    } catch (RuntimeException e) {
-      verdict = Future.failedFuture(e);
-    }
-    return verdict
-        .map(v -> dev.thinkgate.audit.SafeChainVerdict.with(record,
-            dev.thinkgate.audit.SafeChainVerdict.json(v)))
-        .otherwise(e -> dev.thinkgate.audit.SafeChainVerdict.with(record,
-            dev.thinkgate.audit.SafeChainVerdict.error(e)));
+    return screening.anyEnabled() && guards != null ? guards.apply(screening.guard()) : null;
   }
 
   private Future<AuditRecord> generate(JsonObject body, String group, int sample) {
