@@ -83,17 +83,7 @@ final class ShadowTrials {
     static final Running NONE = new Running(List.of(), List.of());
 
     Future<JsonArray> shadow() {
-      if (results.isEmpty()) {
-        return Future.succeededFuture(null);
-      }
-      return Future.join(results).map(c -> {
-        JsonArray a = new JsonArray();
-        for (Future<ShadowTrial.Result> f : results) {
-          a.add(f.succeeded() ? f.result().toJson()
-              : ShadowTrial.Result.skipped("?", "error").toJson());
-        }
-        return a;
-      });
+      return ShadowTrial.shadowField(results);
     }
   }
 }

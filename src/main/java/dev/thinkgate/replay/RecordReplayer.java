@@ -265,22 +265,15 @@ public final class RecordReplayer {
           .put("answer", report == null ? null : SpanVerdict.toJson(report.answer()));
       long guardMs = decision.verdict().guardMs() + (report == null ? 0
           : report.thinking().guardMs() + report.answer().guardMs());
-      Future<JsonArray> shadow = trialResults.isEmpty() ? Future.succeededFuture(null)
-          : Future.join(trialResults).transform(ar -> {
-            JsonArray a = new JsonArray();
-            for (Future<ShadowTrial.Result> f : trialResults) {
-              a.add(f.succeeded() ? f.result().toJson()
-                  : ShadowTrial.Result.skipped("?", "error").toJson());
-            }
-            return Future.succeededFuture(a);
-          });
-      return shadow.compose(trialsJson -> {
+      return ShadowTrial.shadowField(trialResults).compose(trialsJson -> {
         AuditRecord replayed = new AuditRecord(record.id(), record.ts(), record.tenant(),
             policy.name(), record.model(), record.mode(), record.group(), record.sample(),
             record.params(), record.prompt(), record.thinking(), record.answer(), verdicts, action,
             shadowAction, record.finishReason(), record.usage(),
             new JsonObject().put("guard_ms", guardMs), trialsJson);
-        return responseVerdict(replayed);
+        // SafeChain's whole-response verdict, as the live recorder adds it
+        return SafeChainVerdict.judged(replayed, replayed.prompt(),
+            screening.anyEnabled() ? guards.apply(screening.guard()) : null);
       }).map(r -> {
         JsonObject json = r.toJson().put("replay", new JsonObject()
             .put("of_policy", original.getString("policy"))
@@ -289,24 +282,6 @@ public final class RecordReplayer {
                 : screen.steps().stream().map(StreamScreen.Step::toJson).toList())));
         return (Result) new Replayed(json, action);
       });
-    }
-
-    /** SafeChain's whole-response verdict, as the live recorder adds it. */
-    private Future<AuditRecord> responseVerdict(AuditRecord r) {
-      Guard guard = screening.anyEnabled() ? guards.apply(screening.guard()) : null;
-      boolean hasText = (r.thinking() != null && !r.thinking().isBlank())
-          || (r.answer() != null && !r.answer().isBlank());
-      if (guard == null || !hasText) {
-        return Future.succeededFuture(r);
-      }
-      Future<dev.thinkgate.guard.GuardVerdict> v;
-      try {
-        v = guard.judge(SafeChainVerdict.request(r.prompt(), r.mode(), r.thinking(), r.answer()));
-      } catch (RuntimeException e) {
-        v = Future.failedFuture(e);
-      }
-      return v.map(x -> SafeChainVerdict.with(r, SafeChainVerdict.json(x)))
-          .otherwise(e -> SafeChainVerdict.with(r, SafeChainVerdict.error(e)));
     }
 
     /** Where the replayed client stream goes: only its end matters. */

@@ -110,6 +110,23 @@ public final class ShadowTrial implements ChunkSink {
         ? new SpanScreen(true, Release.HOLD, s.action()) : s;
   }
 
+  /**
+   * The audit record's {@code shadow} field once every trial has its result (a failed one is
+   * recorded as skipped); null when nothing was trialed.
+   */
+  public static Future<JsonArray> shadowField(List<Future<Result>> results) {
+    if (results.isEmpty()) {
+      return Future.succeededFuture(null);
+    }
+    return Future.join(results).transform(done -> {
+      JsonArray a = new JsonArray();
+      for (Future<Result> f : results) {
+        a.add(f.succeeded() ? f.result().toJson() : Result.skipped("?", "error").toJson());
+      }
+      return Future.succeededFuture(a);
+    });
+  }
+
   public Future<Result> result() {
     return result.future();
   }
