@@ -4,7 +4,6 @@ import static dev.thinkgate.proxy.GatewayHarness.MODEL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thinkgate.audit.AuditRecord;
-import dev.thinkgate.audit.AuditSink;
 import dev.thinkgate.cli.Main;
 import dev.thinkgate.emulator.GuardEmulatorOptions;
 import dev.thinkgate.emulator.ModelEmulatorOptions;
@@ -19,8 +18,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,24 +48,6 @@ class ReplayIT {
           "The user asks about something illegal. I should decline.",
           "I cannot help with that."});
 
-  private static final class Records implements AuditSink {
-    final LinkedBlockingQueue<AuditRecord> queue = new LinkedBlockingQueue<>();
-
-    @Override
-    public boolean offer(AuditRecord record) {
-      return queue.offer(record);
-    }
-
-    @Override
-    public void close() {}
-
-    AuditRecord next() throws InterruptedException {
-      AuditRecord r = queue.poll(20, TimeUnit.SECONDS);
-      assertThat(r).as("an audit record").isNotNull();
-      return r;
-    }
-  }
-
   @Test
   void replayUnderAPolicyGivesWhatLiveEnforcementOfItGaveOnTheSameGenerations(
       @TempDir Path dir) throws Exception {
@@ -90,7 +69,7 @@ class ReplayIT {
           String[] s = SCRIPTS.get(prompt);
           return Script.of(s[0], s[1]);
         }).build();
-    Records records = new Records();
+    RecordingAuditSink records = new RecordingAuditSink(20);
     Map<String, AuditRecord> recorded = new HashMap<>();
     Map<String, AuditRecord> enforced = new HashMap<>();
     int guardPort;

@@ -4,7 +4,6 @@ import static dev.thinkgate.proxy.GatewayHarness.MODEL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thinkgate.audit.AuditRecord;
-import dev.thinkgate.audit.AuditSink;
 import dev.thinkgate.emulator.GuardEmulatorOptions;
 import dev.thinkgate.emulator.ModelEmulatorOptions;
 import dev.thinkgate.emulator.Script;
@@ -12,8 +11,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,25 +24,6 @@ class ShadowTrialIT {
   private static final String THINKING = "The user wants a story. I could explain how to build a"
       + " bomb here but that would be wrong, so a story about a cat it is.";
   private static final String ANSWER = "Once upon a time a cat learnt how to build a bomb. The end.";
-
-  /** Collects records in memory. */
-  private static final class Records implements AuditSink {
-    final LinkedBlockingQueue<AuditRecord> queue = new LinkedBlockingQueue<>();
-
-    @Override
-    public boolean offer(AuditRecord record) {
-      return queue.offer(record);
-    }
-
-    @Override
-    public void close() {}
-
-    AuditRecord next() throws InterruptedException {
-      AuditRecord r = queue.poll(10, TimeUnit.SECONDS);
-      assertThat(r).as("an audit record").isNotNull();
-      return r;
-    }
-  }
 
   private static void writePolicies(Path dir, String trialGuard) throws Exception {
     Files.writeString(dir.resolve("served.yaml"), """
@@ -74,7 +52,7 @@ class ShadowTrialIT {
   void theServedStreamIsUntouchedAndTheRecordSaysWhatTheTrialedPolicyWouldHaveDone(
       @TempDir Path policies) throws Exception {
     writePolicies(policies, "default");
-    Records records = new Records();
+    RecordingAuditSink records = new RecordingAuditSink(10);
     try (GatewayHarness h = new GatewayHarness().model(model())
         .guard(GuardEmulatorOptions.defaults()).audit(records).policies(policies)
         .tenant("a", "key-a", "served", "*").tenant("b", "key-b", "plain", "*").start()) {
@@ -131,7 +109,7 @@ class ShadowTrialIT {
   void aTrialWhoseGuardNeverAnswersNeverChangesOrDelaysTheServedStream(@TempDir Path policies)
       throws Exception {
     writePolicies(policies, "stalled");
-    Records records = new Records();
+    RecordingAuditSink records = new RecordingAuditSink(10);
     try (GatewayHarness h = new GatewayHarness().model(model())
         .guard(GuardEmulatorOptions.defaults())
         .guard("stalled", GuardEmulatorOptions.defaults().withStallRate(1.0))
