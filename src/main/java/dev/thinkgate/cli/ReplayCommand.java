@@ -4,7 +4,6 @@ import dev.thinkgate.config.ConfigError;
 import dev.thinkgate.config.ConfigLoader;
 import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.config.GatewayConfig.GuardConfig;
-import dev.thinkgate.config.GatewayConfig.GuardFormat;
 import dev.thinkgate.config.LoadResult;
 import dev.thinkgate.guard.Guard;
 import dev.thinkgate.guard.Guards;
@@ -165,17 +164,10 @@ public final class ReplayCommand implements Callable<Integer> {
     Map<String, GuardConfig> out = new HashMap<>();
     if (config != null) {
       for (GuardConfig g : cfg.guards().values()) {
-        out.put(g.name(), guardUrl == null ? g : new GuardConfig(g.name(), guardUrl, g.format(),
-            g.model(), g.api(), g.apiKeyEnv(), g.timeoutMs(), g.maxInFlight(), g.maxQueue(),
-            g.breakerFailures(), g.breakerOpenMs(), g.cacheMaxEntries(), g.cacheTtlMs()));
+        out.put(g.name(), guardUrl == null ? g : g.withUrl(guardUrl));
       }
     } else if (guardUrl != null) {
-      GuardFormat format = GuardFormat.fromWire(guardFormat);
-      if (format == null) {
-        throw new IllegalArgumentException("--guard-format: '" + guardFormat
-            + "' is not one of llama-guard-3, llama-guard-4, qwen3guard");
-      }
-      out.put("default", GuardConfig.quickStart(guardUrl, format, guardModel));
+      out.put("default", ServeCommand.quickStartGuard(guardUrl, guardFormat, guardModel));
     }
     return out;
   }

@@ -178,12 +178,7 @@ public final class ServeCommand implements Callable<Integer> {
         implicitThinkOpen, Timeouts.DEFAULT, "/health");
     Map<String, GuardConfig> guards = Map.of();
     if (guard != null) {
-      GuardFormat format = GuardFormat.fromWire(guardFormat);
-      if (format == null) {
-        throw new IllegalArgumentException("--guard-format: '" + guardFormat
-            + "' is not one of llama-guard-3, llama-guard-4, qwen3guard");
-      }
-      guards = Map.of("default", GuardConfig.quickStart(guard, format, guardModel));
+      guards = Map.of("default", quickStartGuard(guard, guardFormat, guardModel));
     }
     List<TenantConfig> tenants = apiKey == null ? List.of()
         : List.of(new TenantConfig("default", List.of(ApiKeyHash.of(apiKey)), policy,
@@ -193,5 +188,20 @@ public final class ServeCommand implements Callable<Integer> {
     ServerConfig server = new ServerConfig(host, port, adminPort, null,
         ServerConfig.DEFAULT.maxBodyBytes(), ServerConfig.DEFAULT.requestTimeoutMs(), true);
     return new GatewayConfig(server, List.of(route), guards, tenants, audit, Map.of());
+  }
+
+  /**
+   * The guard {@code --guard URL [--guard-format F] [--guard-model M]} describes, named
+   * {@code default}.
+   *
+   * @throws IllegalArgumentException when {@code format} is not a guard format
+   */
+  static GuardConfig quickStartGuard(String url, String format, String model) {
+    GuardFormat parsed = GuardFormat.fromWire(format);
+    if (parsed == null) {
+      throw new IllegalArgumentException("--guard-format: '" + format
+          + "' is not one of llama-guard-3, llama-guard-4, qwen3guard");
+    }
+    return GuardConfig.quickStart(url, parsed, model);
   }
 }

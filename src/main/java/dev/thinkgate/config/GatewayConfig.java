@@ -145,6 +145,18 @@ public record GatewayConfig(
       model = model == null ? format.defaultModel() : model;
     }
 
+    /** This guard served at another {@code url}. */
+    public GuardConfig withUrl(String url) {
+      return new GuardConfig(name, url, format, model, api, apiKeyEnv, timeoutMs, maxInFlight,
+          maxQueue, breakerFailures, breakerOpenMs, cacheMaxEntries, cacheTtlMs, sharedCache);
+    }
+
+    /** This guard called through another {@code api}. */
+    public GuardConfig withApi(GuardApi api) {
+      return new GuardConfig(name, url, format, model, api, apiKeyEnv, timeoutMs, maxInFlight,
+          maxQueue, breakerFailures, breakerOpenMs, cacheMaxEntries, cacheTtlMs, sharedCache);
+    }
+
     public static GuardConfig quickStart(String url, GuardFormat format, String model) {
       return new GuardConfig("default", url, format, model, GuardApi.COMPLETIONS, null,
           5_000, 32, 256, 5, 10_000, 100_000, 3_600_000);

@@ -51,10 +51,7 @@ public final class Guards {
     GuardPromptFormat format = format(config.format());
     // Qwen3Guard's policy lives in its chat template: always use the chat API for it.
     GuardConfig effective = format.supportsCompletions() || config.api() == GuardApi.CHAT ? config
-        : new GuardConfig(config.name(), config.url(), config.format(), config.model(), GuardApi.CHAT,
-            config.apiKeyEnv(), config.timeoutMs(), config.maxInFlight(), config.maxQueue(),
-            config.breakerFailures(), config.breakerOpenMs(), config.cacheMaxEntries(), config.cacheTtlMs(),
-            config.sharedCache());
+        : config.withApi(GuardApi.CHAT);
     HttpClient client = vertx.httpClientBuilder()
         .with(new HttpClientOptions().setKeepAlive(true).setConnectTimeout((int) Math.min(Integer.MAX_VALUE,
             Math.max(1, effective.timeoutMs()))))
