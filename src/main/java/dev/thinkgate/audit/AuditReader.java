@@ -57,7 +57,6 @@ public final class AuditReader {
     }
   }
 
-  private static final int MAX_WARNINGS = 20;
 
   private final PrintStream warnings;
   private final Function<Long, ProgressBar> progress;
@@ -110,16 +109,15 @@ public final class AuditReader {
     for (Path f : files) {
       totalBytes += Files.size(f);
     }
-    Counts counts = new Counts();
+    Counts counts = new Counts(warnings);
     try (ProgressBar bar = progress.apply(totalBytes)) {
       for (Path file : files) {
         readFile(file, consumer, counts, bar);
       }
     }
-    if (counts.bad > MAX_WARNINGS) {
-      warnings.println("warning: " + (counts.bad - MAX_WARNINGS) + " more bad lines skipped");
-    }
-    return new Stats(files.size(), counts.bytes, counts.lines, counts.records, counts.bad);
+    counts.skips.finish("lines");
+    return new Stats(files.size(), counts.bytes, counts.lines, counts.records,
+        counts.skips.count());
   }
 
   private void readFile(Path file, Consumer<JsonObject> consumer, Counts counts, ProgressBar bar)
@@ -144,7 +142,7 @@ public final class AuditReader {
         try {
           record = new JsonObject(line);
         } catch (DecodeException | ClassCastException e) {
-          bad(counts, file + ":" + lineNo + ": not a JSON object, skipped");
+          counts.skips.skip(file + ":" + lineNo + ": not a JSON object, skipped");
           continue;
         }
         counts.records++;
@@ -152,8 +150,8 @@ public final class AuditReader {
       }
     } catch (EOFException | ZipException e) {
       // A .gz cut short: everything decoded so far was used.
-      bad(counts, file + ":" + (lineNo + 1) + ": compressed stream ends early (" + e.getMessage()
-          + "), rest skipped");
+      counts.skips.skip(file + ":" + (lineNo + 1) + ": compressed stream ends early ("
+          + e.getMessage() + "), rest skipped");
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
@@ -166,18 +164,15 @@ public final class AuditReader {
     }
   }
 
-  private void bad(Counts counts, String message) {
-    counts.bad++;
-    if (counts.bad <= MAX_WARNINGS) {
-      warnings.println("warning: " + message);
-    }
-  }
-
   private static final class Counts {
     long bytes;
     long lines;
     long records;
-    long bad;
+    final SkipWarnings skips;
+
+    Counts(java.io.PrintStream warnings) {
+      this.skips = new SkipWarnings(warnings);
+    }
   }
 
   /** Reports bytes read from the underlying (possibly compressed) file. */

@@ -58,7 +58,6 @@ public final class KafkaAuditReader {
     }
   }
 
-  private static final int MAX_WARNINGS = 20;
 
   private final PrintStream warnings;
   private final Function<Long, ProgressBar> progress;
@@ -115,17 +114,15 @@ public final class KafkaAuditReader {
       for (TopicPartition p : partitions) {
         total += Math.max(0, end.get(p) - start.get(p));
       }
-      Counts counts = new Counts();
+      Counts counts = new Counts(warnings);
       try (ProgressBar bar = progress.apply(total)) {
         for (TopicPartition p : partitions) {
           readPartition(kafka, p, start.get(p), end.get(p), since, consumer, counts, bar);
         }
       }
-      if (counts.bad > MAX_WARNINGS) {
-        warnings.println("warning: " + (counts.bad - MAX_WARNINGS) + " more bad messages skipped");
-      }
+      counts.skips.finish("messages");
       return new AuditReader.Stats(partitions.size(), counts.bytes, counts.messages,
-          counts.records, counts.bad, "partition");
+          counts.records, counts.skips.count(), "partition");
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new IOException(source + ": no answer within " + timeout.toSeconds() + " s ("
           + e.getMessage() + ")", e);
@@ -183,7 +180,7 @@ public final class KafkaAuditReader {
         try {
           record = new JsonObject(new String(value, StandardCharsets.UTF_8));
         } catch (DecodeException | ClassCastException | NullPointerException e) {
-          bad(counts, partition + "@" + message.offset() + ": not a JSON object, skipped");
+          counts.skips.skip(partition + "@" + message.offset() + ": not a JSON object, skipped");
           continue;
         }
         counts.records++;
@@ -192,17 +189,14 @@ public final class KafkaAuditReader {
     }
   }
 
-  private void bad(Counts counts, String message) {
-    counts.bad++;
-    if (counts.bad <= MAX_WARNINGS) {
-      warnings.println("warning: " + message);
-    }
-  }
-
   private static final class Counts {
     long bytes;
     long messages;
     long records;
-    long bad;
+    final SkipWarnings skips;
+
+    Counts(java.io.PrintStream warnings) {
+      this.skips = new SkipWarnings(warnings);
+    }
   }
 }
