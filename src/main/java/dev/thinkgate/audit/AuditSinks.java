@@ -63,6 +63,11 @@ public final class AuditSinks {
       }
 
       @Override
+      public boolean discardsAll() {
+        return true;
+      }
+
+      @Override
       public void close() {}
     };
   }

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * an event, {@code --tokens-per-second} per stream, 200 = 5 ms per token as in the issue) read
  * directly, through the gateway (passthrough, and a screening policy), and through nginx as the
  * anchor when {@code nginx} is on the PATH ({@code proxy_buffering off}, upstream keep-alive),
- * in interleaved rounds after a warm-up. Per target: CPU time per chunk the client received
+ * in interleaved rounds after a warm-up, the order rotated each round. Per target: CPU time per
+ * chunk the client received
  * (the gateway's event-loop threads, measured with {@link ThreadMXBean}; nginx's master and worker
  * processes, from {@code /proc}), and time to first token p50 added over direct.
  */
@@ -84,8 +85,9 @@ final class RelayScenario {
       }
       Map<String, Totals> totals = new LinkedHashMap<>();
       targets.keySet().forEach(k -> totals.put(k, new Totals(0, 0, new ArrayList<>())));
+      List<Map.Entry<String, Target>> order = new ArrayList<>(targets.entrySet());
       for (int r = 0; r < options.rounds(); r++) {
-        for (Map.Entry<String, Target> t : targets.entrySet()) {
+        for (Map.Entry<String, Target> t : rotated(order, r)) {
           progress.line("relay round " + (r + 1) + "/" + options.rounds() + " " + t.getKey());
           CpuMeter meter = meters.get(t.getKey());
           long cpuBefore = meter.cpuNanos();
@@ -106,6 +108,17 @@ final class RelayScenario {
         nginx.stop();
       }
     }
+  }
+
+  /**
+   * Round {@code r}'s order: the targets rotated by {@code r}. In a fixed order one target always
+   * follows the others' rounds (a gateway idle past its upstream keep-alive, caches gone cold)
+   * and another never does; rotating spreads that over them.
+   */
+  static <T> List<T> rotated(List<T> order, int r) {
+    List<T> out = new ArrayList<>(order);
+    java.util.Collections.rotate(out, -(r % Math.max(1, out.size())));
+    return out;
   }
 
   private Section report(Map<String, Totals> totals, boolean withNginx) {

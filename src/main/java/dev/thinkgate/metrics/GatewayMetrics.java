@@ -39,6 +39,9 @@ public final class GatewayMetrics {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
+  private final Counter rawRelayStreams;
+  private final Counter parsedRelayStreams;
+
   public GatewayMetrics(PrometheusMeterRegistry registry) {
     this.registry = registry;
     registry.gauge("thinkgate_open_streams", openStreams);
@@ -54,6 +57,17 @@ public final class GatewayMetrics {
         .description("Bytes written to clients").register(registry);
     chunksPerStream = DistributionSummary.builder("thinkgate_stream_chunks")
         .description("Chunks written per streamed response").register(registry);
+    rawRelayStreams = Counter.builder("thinkgate_relay_streams").tag("path", "raw")
+        .description("Streamed generations by relay path: raw (upstream bytes forwarded) or"
+            + " parsed (every chunk parsed and re-encoded)").register(registry);
+    parsedRelayStreams = Counter.builder("thinkgate_relay_streams").tag("path", "parsed")
+        .description("Streamed generations by relay path: raw (upstream bytes forwarded) or"
+            + " parsed (every chunk parsed and re-encoded)").register(registry);
+  }
+
+  /** A streamed generation (one run of a request) took the raw or the parsed relay path. */
+  public void relayPath(boolean raw) {
+    (raw ? rawRelayStreams : parsedRelayStreams).increment();
   }
 
   private Timer timer(String name, String description) {

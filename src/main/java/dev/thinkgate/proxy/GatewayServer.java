@@ -53,6 +53,8 @@ public final class GatewayServer {
   private long healthTimer = -1;
   /** {@code server.request_timeout_ms} of the latest valid config; each request reads it once. */
   private volatile long requestTimeoutMs;
+  /** Off only to compare the raw relay with the parsed path (tests, benchmarks). */
+  private volatile boolean rawRelay = true;
   /** {@code server.drain_timeout_ms} of the latest valid config, read when the drain starts. */
   private volatile long drainTimeoutMs;
   private final ShutdownDrain drain;
@@ -85,10 +87,15 @@ public final class GatewayServer {
     this.services = new PipelineServices(vertx, metrics, name -> runtime.get().guard(name),
         audit, random, clockMillis, () -> requestTimeoutMs,
         new ShadowTrials(name -> runtime.get().config().policies().get(name),
-            name -> runtime.get().guard(name), metrics.registry()));
+            name -> runtime.get().guard(name), metrics.registry()), () -> rawRelay);
     this.requestTimeoutMs = initial.server().requestTimeoutMs();
     this.drainTimeoutMs = initial.server().drainTimeoutMs();
     this.drain = new ShutdownDrain(vertx, System::nanoTime);
+  }
+
+  /** Lets streams take the raw relay where it applies (the default), or sends all parsed. */
+  void rawRelay(boolean enabled) {
+    rawRelay = enabled;
   }
 
   /**

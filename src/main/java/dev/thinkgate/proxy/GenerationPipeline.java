@@ -5,6 +5,7 @@ import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.policy.Policy;
 import dev.thinkgate.reasoning.OutputSpan;
 import dev.thinkgate.reasoning.UpstreamRequest;
+import dev.thinkgate.stream.DeltaScan;
 import dev.thinkgate.stream.RawEventKind;
 import dev.thinkgate.stream.SpanSplitter;
 import dev.thinkgate.stream.SseParser;
@@ -164,7 +165,11 @@ final class GenerationPipeline {
   private void generate(ReasoningMode runMode) {
     phase = Phase.GENERATING;
     int thisAttempt = ++attempt;
-    if (rawRelayApplies(runMode)) {
+    boolean raw = rawRelayApplies(runMode);
+    if (channel instanceof SseChannel && !forceShadow) {
+      services.metrics().relayPath(raw);
+    }
+    if (raw) {
       relayRaw(thisAttempt);
       return;
     }
@@ -206,27 +211,44 @@ final class GenerationPipeline {
   }
 
   /**
-   * The raw relay: a passthrough stream that nothing screens, records or re-dialects needs no
-   * JSON round trip per chunk. Events go to the client as the upstream wrote them; only events
-   * that may need rewriting (a {@code reasoning} field, a {@code <} that may start a think tag,
-   * usage, an error) are parsed, and after the first {@code <} or {@code reasoning} field the rest
-   * of the stream is, so the span splitter sees every chunk it keeps state for.
+   * The raw relay: a passthrough stream that nothing re-dialects needs no JSON round trip per
+   * chunk. Events go to the client as the upstream wrote them; only events that may need
+   * rewriting (a {@code reasoning} field, a {@code <} that may start a think tag, usage, an error)
+   * are parsed, and after the first {@code <} or {@code reasoning} field the rest of the stream
+   * is, so the span splitter sees every chunk it keeps state for. Screening that releases at once
+   * (optimistic or shadow, acting by block, hide_reasoning or log_only) and audit sampling ride
+   * along: each event's text is read from its bytes ({@link DeltaScan}) for the screen
+   * ({@link StreamScreen#observe}) and the record, and an event the screen would change takes the
+   * parsed path.
    */
   private boolean rawRelayApplies(ReasoningMode runMode) {
     ScreeningPolicy screening = screening();
     Object n = ctx.body().getValue("n");
-    return runMode == ReasoningMode.PASSTHROUGH
+    return services.rawRelay().getAsBoolean()
+        && runMode == ReasoningMode.PASSTHROUGH
         && channel instanceof SseChannel
         && !ctx.completionsApi()
         && !forceShadow
+        && !restarted
         && ctx.route().config().dialect() != GatewayConfig.UpstreamDialect.COMPLETIONS
         && !ctx.route().config().implicitThinkOpen()
         && ctx.policy().clientDialect() == Policy.ClientDialect.REASONING_CONTENT
-        && !screening.thinking().enabled() && !screening.answer().enabled()
-        && ctx.policy().audit().sampleRate() == 0
+        && releasedAtOnce(screening.thinking()) && releasedAtOnce(screening.answer())
         && ctx.policy().shadowPolicies().isEmpty()
         && ctx.policy().audit().safeAtK().sampleRate() == 0
         && (n == null || Integer.valueOf(1).equals(n));
+  }
+
+  /**
+   * A span the raw relay can screen: off, or released at once (optimistic, shadow) with an action
+   * that never rewrites text already released (redact) or starts another run (restart).
+   */
+  private static boolean releasedAtOnce(ScreeningPolicy.SpanScreen span) {
+    return !span.enabled()
+        || span.release() == ScreeningPolicy.Release.SHADOW
+        || span.release() == ScreeningPolicy.Release.OPTIMISTIC
+            && span.action() != ScreeningPolicy.SpanAction.REDACT
+            && span.action() != ScreeningPolicy.SpanAction.RESTART_ZEROTHINK;
   }
 
   private void relayRaw(int thisAttempt) {
@@ -234,9 +256,26 @@ final class GenerationPipeline {
     JsonObject streamOptions = ctx.body().getJsonObject("stream_options");
     boolean wantsUsage = streamOptions != null
         && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
+    ScreeningPolicy screening = screening();
+    ChunkSink parsed = sse;
+    if (screening.thinking().enabled() || screening.answer().enabled()) {
+      Guard guard = guard(screening);
+      if (guard == null) {
+        abort(guardNotConfigured(screening));
+        return;
+      }
+      screen = new StreamScreen(screening, guard, ctx.userPrompt(), clientStream,
+          services.vertx(), services.clockMillis(), new Listener(thisAttempt));
+      parsed = screen;
+    }
+    if (screen != null || ctx.policy().audit().sampleRate() > 0) {
+      tap = new TextTap(parsed);
+      parsed = tap;
+    }
+    ChunkSink sink = parsed;
     JsonObject body = ctx.body().copy().put("model", ctx.upstreamModel());
     UpstreamRequest request = new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO);
-    RawRelay relay = new RawRelay(sse, wantsUsage);
+    RawRelay relay = new RawRelay(sse, sink, tap, screen, wantsUsage);
     streamer.streamRaw(request, relay).onComplete(ar -> {
       if (thisAttempt != attempt || phase == Phase.FINISHED) {
         return;
@@ -244,9 +283,12 @@ final class GenerationPipeline {
       if (ar.succeeded()) {
         relay.finish();
         runResult = new RunResult(1, 0, relay.usage(), "");
-        sse.onEnd();
+        sink.onEnd(); // through the screen, its last checkpoints first
       } else if (!(ar.cause() instanceof HttpStreamer.ClientGone) && !streamer.cancelled()
           && !channel.ended()) {
+        if (screen != null) {
+          screen.cancel();
+        }
         channel.onError(Errors.from(ar.cause()));
       }
       runDone = true;
@@ -256,18 +298,28 @@ final class GenerationPipeline {
 
   /**
    * The raw relay's handling of one upstream event: checked for markers on its bytes, forwarded
-   * as those bytes when it has none, parsed (and normalized by the span splitter) when it has.
+   * as those bytes when it has none (its text, when screening or the audit record needs it, read
+   * from them), parsed (and normalized by the span splitter) when it has.
    */
   private static final class RawRelay implements SseParser.RawDataHandler {
     private final SseChannel sse;
+    /** Where parsed events go: the client, or the text tap before the screen. */
+    private final ChunkSink parsed;
+    /** Null when no one needs the text. */
+    private final TextTap tap;
+    private final StreamScreen screen;
     private final boolean wantsUsage;
     private final SpanSplitter splitter = new SpanSplitter(OutputSpan.AUTO);
     /** Set by the first event with a rewrite marker: the splitter keeps state from then on. */
     private boolean parseAll;
     private JsonObject usage;
 
-    RawRelay(SseChannel sse, boolean wantsUsage) {
+    RawRelay(SseChannel sse, ChunkSink parsed, TextTap tap, StreamScreen screen,
+        boolean wantsUsage) {
       this.sse = sse;
+      this.parsed = parsed;
+      this.tap = tap;
+      this.screen = screen;
       this.wantsUsage = wantsUsage;
     }
 
@@ -275,13 +327,39 @@ final class GenerationPipeline {
     public void onData(byte[] bytes, int offset, int length) {
       RawEventKind kind = parseAll ? RawEventKind.REWRITE : RawEventKind.of(bytes, offset, length);
       switch (kind) {
-        case PLAIN -> sse.onRawData(bytes, offset, length);
-        case NEEDS_DECODING -> sse.onRawData(text(bytes, offset, length));
+        case PLAIN -> {
+          if (tap == null) {
+            sse.onRawData(bytes, offset, length);
+          } else {
+            relayWithText(bytes, offset, length);
+          }
+        }
+        case NEEDS_DECODING -> {
+          if (tap == null) {
+            sse.onRawData(text(bytes, offset, length));
+          } else {
+            relayParsed(text(bytes, offset, length));
+          }
+        }
         case USAGE -> relayParsed(text(bytes, offset, length));
         case REWRITE -> {
           parseAll = true;
           relayParsed(text(bytes, offset, length));
         }
+      }
+    }
+
+    /** A plain event whose text is wanted: read from its bytes, which go on as they are. */
+    private void relayWithText(byte[] bytes, int offset, int length) {
+      DeltaScan.Delta d = DeltaScan.scan(bytes, offset, length);
+      if (d == null || screen != null && !screen.canObserve(d.reasoning(), d.content())) {
+        relayParsed(text(bytes, offset, length));
+        return;
+      }
+      tap.observe(d.reasoning(), d.content(), d.finishReason());
+      if (screen == null || screen.observe(d.reasoning(), d.content(),
+          () -> HttpStreamer.parseEvent(text(bytes, offset, length)))) {
+        sse.onRawData(bytes, offset, length);
       }
     }
 
@@ -301,11 +379,11 @@ final class GenerationPipeline {
       JsonArray choices = chunk.getJsonArray("choices");
       if (choices == null || choices.isEmpty()) {
         if (wantsUsage && chunkUsage != null) {
-          sse.onChunk(chunk);
+          parsed.onChunk(chunk);
         }
         return;
       }
-      sse.onChunk(splitter.normalize(chunk));
+      parsed.onChunk(splitter.normalize(chunk));
     }
 
     /** The last usage the upstream reported, or null. */
@@ -317,7 +395,7 @@ final class GenerationPipeline {
     void finish() {
       JsonObject held = splitter.finish();
       if (held != null) {
-        sse.onChunk(held);
+        parsed.onChunk(held);
       }
     }
   }

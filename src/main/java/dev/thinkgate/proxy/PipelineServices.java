@@ -16,8 +16,9 @@ import java.util.random.RandomGenerator;
  * @param clockMillis wall clock for timestamps and screening
  * @param requestTimeoutMs {@code server.request_timeout_ms} as of the latest valid config, read
  *     when a request starts
+ * @param rawRelay whether streams the raw relay can take take it (off only to compare the paths)
  */
 record PipelineServices(
     Vertx vertx, GatewayMetrics metrics, Function<String, Guard> guards, AuditSink audit,
     RandomGenerator random, LongSupplier clockMillis, LongSupplier requestTimeoutMs,
-    ShadowTrials trials) {}
+    ShadowTrials trials, java.util.function.BooleanSupplier rawRelay) {}

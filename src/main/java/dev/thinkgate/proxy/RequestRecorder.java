@@ -72,6 +72,9 @@ final class RequestRecorder {
    * judged for the client ({@link #responseVerdict}); null to judge it here.
    */
   Future<Void> record(GenerationPipeline.Outcome outcome, Future<JsonObject> responseVerdict) {
+    if (sink.discardsAll()) {
+      return Future.succeededFuture(); // no sink: a record, its verdict or a sample goes nowhere
+    }
     RequestContext ctx = outcome.ctx();
     AuditPolicy audit = ctx.policy().audit();
     boolean clientServed = outcome.status() == 200;

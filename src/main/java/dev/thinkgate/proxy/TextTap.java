@@ -33,6 +33,25 @@ final class TextTap implements ChunkSink {
     next.onChunk(chunk);
   }
 
+  /**
+   * Records the text of a chunk that does not pass through here (the raw relay forwards its
+   * bytes): choice 0's thinking, answer and finish reason, each null when absent.
+   */
+  void observe(String thinkText, String answerText, String finish) {
+    if (!open) {
+      return;
+    }
+    if (thinkText != null) {
+      thinking.append(thinkText);
+    }
+    if (answerText != null) {
+      answer.append(answerText);
+    }
+    if (finish != null) {
+      finishReason = finish;
+    }
+  }
+
   @Override
   public void onEnd() {
     if (open) {

@@ -171,6 +171,85 @@ public final class StreamScreen implements ChunkSink {
     pump();
   }
 
+  /**
+   * Whether {@link #observe} may take a chunk carrying this text: a chunk that {@link #onChunk}
+   * would emit as it is, at once. True while streaming after the first chunk (which gives the
+   * identity), with nothing queued, no span held, and the text's span neither hidden nor redacted;
+   * never for a chunk with text of both spans (that one is split).
+   */
+  public boolean canObserve(String thinkText, String answerText) {
+    String think = emptyToNull(thinkText);
+    String said = emptyToNull(answerText);
+    if (phase != Phase.STREAMING || head == null || !queue.isEmpty()
+        || thinking.holds() || answer.holds() || think != null && said != null) {
+      return false;
+    }
+    Track t = think != null ? thinking : said != null ? answer : null;
+    return t == null || !t.suppressed && t.redactions.isEmpty();
+  }
+
+  /**
+   * {@link #onChunk} for a chunk the caller forwards itself (the raw relay: the upstream's bytes,
+   * never parsed into a tree). Call only when {@link #canObserve} said so, with that chunk's text.
+   * The screen's state moves exactly as {@code onChunk} would move it; the chunk goes out only when
+   * this returns true. When a verdict that arrives during the call (a cache hit) hides the chunk's
+   * span, {@code chunk} is parsed and queued as {@code onChunk} would have done; when it stops the
+   * stream, the chunk is dropped.
+   *
+   * @param chunk the chunk as a tree, asked for only in that rare case
+   * @return true when the caller is to send the chunk on now, unchanged
+   */
+  public boolean observe(String thinkText, String answerText,
+      java.util.function.Supplier<JsonObject> chunk) {
+    String think = emptyToNull(thinkText);
+    String said = emptyToNull(answerText);
+    if (said != null && !thinking.ended) {
+      thinking.ended = true;
+    }
+    int thinkFrom = thinking.append(think);
+    int answerFrom = answer.append(said);
+    Track t = think != null ? thinking : said != null ? answer : null;
+    if (passthroughAll) {
+      // onChunk emits before it checkpoints; nothing a verdict does in shadow changes the output
+      markEmitted();
+      thinking.emitted = thinking.text.length();
+      answer.emitted = answer.text.length();
+      requestCheckpoint(thinking);
+      requestCheckpoint(answer);
+      return true;
+    }
+    requestCheckpoint(thinking);
+    requestCheckpoint(answer);
+    if (!active()) {
+      return false; // stopped by a verdict that came back at once; onChunk would have dropped it
+    }
+    if (t != null && t.suppressed) {
+      // hidden by such a verdict: what onChunk does, on the parsed chunk (its residual may matter)
+      JsonObject parsed = chunk.get();
+      int from = t == thinking ? thinkFrom : answerFrom;
+      JsonObject residual = residual(parsed);
+      boolean residualFirst = residual != null && delta(residual) != null
+          && delta(residual).containsKey("role");
+      queue.add(new Pending(t, from, t.text.length(), parsed, residual, residualFirst));
+      pump();
+      return false;
+    }
+    markEmitted();
+    if (t != null) {
+      t.emitted = Math.max(t.emitted, t.text.length());
+    }
+    return true;
+  }
+
+  private void markEmitted() {
+    anyEmitted = true;
+    lastEmitMs = clockMillis.getAsLong();
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
   @Override
   public void onEnd() {
     if (phase != Phase.STREAMING) {

@@ -1,0 +1,196 @@
+package dev.thinkgate.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link DeltaScan} against the tree the gateway's parsed path builds (Vert.x {@link JsonObject},
+ * Jackson underneath) on the same bytes: for every chunk of the plain shape it reads the same
+ * choice-0 texts and finish reason; for every other shape, and for bytes that are not one JSON
+ * object, it says null (the caller then parses), and it never throws.
+ */
+class DeltaScanProperties {
+  private static final String[] TEXTS = {"", "a", " the cat", "é 思考 🙂", "\"q\" \\ /", "\n\t\u0001",
+      "<think>", "</think>x"};
+
+  @Property(tries = 2000)
+  void agreesWithTheParsedTree(@ForAll long seed) {
+    Random r = new Random(seed);
+    JsonObject chunk = randomChunk(r);
+    byte[] bytes = spelled(r, chunk).getBytes(StandardCharsets.UTF_8);
+    int pad = r.nextInt(4);
+    byte[] framed = new byte[bytes.length + 2 * pad];
+    System.arraycopy(bytes, 0, framed, pad, bytes.length);
+    assertThat(DeltaScan.scan(framed, pad, bytes.length)).isEqualTo(expected(chunk));
+  }
+
+  @Property(tries = 2000)
+  void brokenBytesGiveNullOrWhatTheTreeSays(@ForAll long seed) {
+    Random r = new Random(seed);
+    byte[] bytes = randomChunk(r).encode().getBytes(StandardCharsets.UTF_8);
+    int cuts = 1 + r.nextInt(3);
+    for (int i = 0; i < cuts; i++) {
+      int at = r.nextInt(bytes.length);
+      switch (r.nextInt(3)) {
+        case 0 -> bytes = java.util.Arrays.copyOf(bytes, at); // truncated
+        case 1 -> bytes[at] = (byte) r.nextInt(256); // a byte changed
+        default -> {
+          byte[] longer = new byte[bytes.length + 1];
+          System.arraycopy(bytes, 0, longer, 0, at);
+          longer[at] = "{}[],:\" 0".getBytes(StandardCharsets.UTF_8)[r.nextInt(9)];
+          System.arraycopy(bytes, at, longer, at + 1, bytes.length - at);
+          bytes = longer;
+        }
+      }
+      if (bytes.length == 0) {
+        return;
+      }
+    }
+    DeltaScan.Delta scanned = DeltaScan.scan(bytes, 0, bytes.length);
+    if (scanned != null) {
+      JsonObject tree = new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+      assertThat(scanned).isEqualTo(expected(tree));
+    }
+  }
+
+  @Test
+  void readsAVllmChunkAsItIsSpelled() {
+    String vllm = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+        + "\"model\":\"r1\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"caf\\u00e9"
+        + " \\\"x\\\"\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}";
+    byte[] b = vllm.getBytes(StandardCharsets.UTF_8);
+    assertThat(DeltaScan.scan(b, 0, b.length))
+        .isEqualTo(new DeltaScan.Delta("café \"x\"", null, null));
+    byte[] two = "{\"choices\":[{\"delta\":{}},{\"delta\":{}}]}".getBytes(StandardCharsets.UTF_8);
+    assertThat(DeltaScan.scan(two, 0, two.length)).as("two choices").isNull();
+    byte[] after = "{\"choices\":[{\"delta\":{}}]} {}".getBytes(StandardCharsets.UTF_8);
+    assertThat(DeltaScan.scan(after, 0, after.length)).as("bytes after the object").isNull();
+  }
+
+  /** What the scan must say, from the tree: the plain shape's texts, else null. */
+  private static DeltaScan.Delta expected(JsonObject chunk) {
+    if (!(chunk.getValue("choices") instanceof JsonArray choices) || choices.size() != 1
+        || !(choices.getValue(0) instanceof JsonObject choice)) {
+      return null;
+    }
+    if (choice.containsKey("index") && !(choice.getValue("index") instanceof Number n
+        && (n instanceof Integer || n instanceof Long || n instanceof java.math.BigInteger)
+        && n.longValue() == 0)) {
+      return null;
+    }
+    Object finish = choice.getValue("finish_reason");
+    if (finish != null && !(finish instanceof String)) {
+      return null;
+    }
+    String reasoning = null;
+    String content = null;
+    if (choice.containsKey("delta")) {
+      if (!(choice.getValue("delta") instanceof JsonObject delta)) {
+        return null;
+      }
+      Object rc = delta.getValue("reasoning_content");
+      Object c = delta.getValue("content");
+      if (rc != null && !(rc instanceof String) || c != null && !(c instanceof String)) {
+        return null;
+      }
+      reasoning = (String) rc;
+      content = (String) c;
+    }
+    return new DeltaScan.Delta(reasoning, content, (String) finish);
+  }
+
+  private static JsonObject randomChunk(Random r) {
+    JsonObject chunk = new JsonObject();
+    List<Runnable> fields = new ArrayList<>();
+    fields.add(() -> chunk.put("id", "chatcmpl-" + r.nextInt(1000)));
+    fields.add(() -> chunk.put("object", "chat.completion.chunk"));
+    fields.add(() -> chunk.put("created", 1_700_000_000L + r.nextInt(100)));
+    fields.add(() -> chunk.put("usage", r.nextBoolean() ? null
+        : new JsonObject().put("prompt_tokens", 3).put("completion_tokens", 5)));
+    if (r.nextInt(10) > 0) {
+      fields.add(() -> chunk.put("choices", r.nextInt(12) == 0 ? (Object) "none" : choices(r)));
+    }
+    Collections.shuffle(fields, r);
+    fields.forEach(Runnable::run);
+    return chunk;
+  }
+
+  private static JsonArray choices(Random r) {
+    JsonArray choices = new JsonArray();
+    int n = r.nextInt(10) == 0 ? r.nextInt(3) * 2 : 1; // mostly one; sometimes none or two/four
+    for (int i = 0; i < n; i++) {
+      JsonObject choice = new JsonObject();
+      List<Runnable> fields = new ArrayList<>();
+      if (r.nextInt(8) > 0) {
+        fields.add(() -> choice.put("index", switch (r.nextInt(12)) {
+          case 0 -> 1;
+          case 1 -> 0.0;
+          case 2 -> "0";
+          default -> 0;
+        }));
+      }
+      if (r.nextInt(8) > 0) {
+        fields.add(() -> choice.put("delta", r.nextInt(15) == 0 ? null : delta(r)));
+      }
+      fields.add(() -> choice.put("finish_reason", switch (r.nextInt(8)) {
+        case 0 -> "stop";
+        case 1 -> "length";
+        case 2 -> 7;
+        default -> null;
+      }));
+      fields.add(() -> choice.put("logprobs", r.nextBoolean() ? null
+          : new JsonObject().put("content", new JsonArray().add(new JsonObject().put("token", "x")))));
+      Collections.shuffle(fields, r);
+      fields.forEach(Runnable::run);
+      choices.add(choice);
+    }
+    return choices;
+  }
+
+  private static JsonObject delta(Random r) {
+    JsonObject delta = new JsonObject();
+    List<Runnable> fields = new ArrayList<>();
+    if (r.nextInt(4) == 0) {
+      fields.add(() -> delta.put("role", "assistant"));
+    }
+    if (r.nextBoolean()) {
+      fields.add(() -> delta.put("reasoning_content", value(r)));
+    }
+    if (r.nextBoolean()) {
+      fields.add(() -> delta.put("content", value(r)));
+    }
+    if (r.nextInt(6) == 0) {
+      fields.add(() -> delta.put("tool_calls", new JsonArray().add(new JsonObject()
+          .put("content", "not the text").put("reasoning_content", 5))));
+    }
+    Collections.shuffle(fields, r);
+    fields.forEach(Runnable::run);
+    return delta;
+  }
+
+  private static Object value(Random r) {
+    return switch (r.nextInt(14)) {
+      case 0 -> null;
+      case 1 -> 42;
+      case 2 -> new JsonArray().add("x");
+      case 3 -> new JsonObject().put("content", "inner");
+      default -> TEXTS[r.nextInt(TEXTS.length)];
+    };
+  }
+
+  /** The chunk as JSON, sometimes with spaces where an upstream may put them. */
+  private static String spelled(Random r, JsonObject chunk) {
+    String json = r.nextBoolean() ? chunk.encode() : chunk.encodePrettily();
+    return r.nextInt(4) == 0 ? " " + json + "\n" : json;
+  }
+}
