@@ -16,6 +16,8 @@ final class BenchPolicies {
   static final String GUARD_HOLD = "guard-hold";
   static final String GUARD_HOLD_STALLABLE = "guard-hold-stallable";
   static final String GUARD_OPTIMISTIC = "guard-optimistic";
+  /** The shipped {@code policies/balanced.yaml}, for the relay scenario (issue #12 measured it). */
+  static final String BALANCED = "balanced";
   /** Checkpoint interval of the screening policies. */
   static final int CHECKPOINT_TOKENS = 64;
   /** Thinking rounds of {@link #MORETHINK}: its thinking budget is this many times --think-tokens. */
@@ -41,6 +43,26 @@ final class BenchPolicies {
     files.put(GUARD_HOLD, screening("default", "hold", "hide_reasoning"));
     files.put(GUARD_HOLD_STALLABLE, screening("stallable", "hold", "hide_reasoning"));
     files.put(GUARD_OPTIMISTIC, screening("default", "optimistic", "block"));
+    files.put(BALANCED, """
+        reasoning:
+          mode: passthrough
+          on_unsafe_input: zerothink
+        screening:
+          guard: default
+          input:
+            action: conditional
+          thinking:
+            release: optimistic
+            action: hide_reasoning
+          answer:
+            release: optimistic
+            action: block
+          checkpoint_tokens: 64
+          window_tokens: 2048
+          on_guard_error: fail_open
+        audit:
+          sample_rate: 0.1
+        """);
     return files;
   }
 

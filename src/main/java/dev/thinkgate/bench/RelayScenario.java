@@ -22,10 +22,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Relay cost per chunk when tokens arrive one at a time (issue #12): the paced model (one token
  * an event, {@code --tokens-per-second} per stream, 200 = 5 ms per token as in the issue) read
- * directly, through the gateway (passthrough, and a screening policy), and through nginx as the
- * anchor when {@code nginx} is on the PATH ({@code proxy_buffering off}, upstream keep-alive),
- * in interleaved rounds after a warm-up, the order rotated each round. Per target: CPU time per
- * chunk the client received
+ * directly, through the gateway (passthrough, an optimistic screening policy that audits every
+ * request, and the shipped balanced policy), and through nginx as the anchor when {@code nginx}
+ * is on the PATH ({@code proxy_buffering off}, upstream keep-alive), in interleaved rounds after
+ * a warm-up, the order rotated each round. Per target: CPU time per chunk the client received
  * (the gateway's event-loop threads, measured with {@link ThreadMXBean}; nginx's master and worker
  * processes, from {@code /proc}), and time to first token p50 added over direct.
  */
@@ -71,6 +71,8 @@ final class RelayScenario {
     meters.put("gateway/passthrough", gatewayCpu);
     targets.put("gateway/guard-optimistic", env.gatewayPaced(BenchPolicies.GUARD_OPTIMISTIC));
     meters.put("gateway/guard-optimistic", gatewayCpu);
+    targets.put("gateway/balanced", env.gatewayPaced(BenchPolicies.BALANCED));
+    meters.put("gateway/balanced", gatewayCpu);
     try {
       double streamSeconds = (options.thinkTokens() + options.answerTokens())
           / env.pacedTokensPerSecond;
@@ -154,6 +156,11 @@ final class RelayScenario {
         "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10)%n",
         screened / passthrough));
     json.put("screening_over_passthrough", LatencyTable.round(screened / passthrough, 3));
+    double balanced = cpuPerChunkMicros(totals.get("gateway/balanced"));
+    text.append(String.format(Locale.ROOT,
+        "balanced (policies/balanced.yaml: input screen, optimistic spans, 10%% audit) / passthrough"
+            + " CPU per chunk: %.2f (target ≤ 1.10)%n", balanced / passthrough));
+    json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
       double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;
