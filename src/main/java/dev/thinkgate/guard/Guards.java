@@ -48,6 +48,17 @@ public final class Guards {
       Function<String, String> env,
       java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState,
       dev.thinkgate.state.StateErrors stateErrors) {
+    return create(config, vertx, registry, env, sharedState, stateErrors, null);
+  }
+
+  /**
+   * @param transports the transport of calls made on an event loop (the gateway's pooled
+   *     HTTP/1.1 client), or null for Vert.x's HTTP client
+   */
+  public static Guard create(GuardConfig config, Vertx vertx, MeterRegistry registry,
+      Function<String, String> env,
+      java.util.function.Supplier<dev.thinkgate.state.RedisState> sharedState,
+      dev.thinkgate.state.StateErrors stateErrors, GuardTransport.Factory transports) {
     GuardPromptFormat format = format(config.format());
     // Qwen3Guard's policy lives in its chat template: always use the chat API for it.
     GuardConfig effective = format.supportsCompletions() || config.api() == GuardApi.CHAT ? config
@@ -57,7 +68,8 @@ public final class Guards {
             Math.max(1, effective.timeoutMs()))))
         .with(new PoolOptions().setHttp1MaxSize(Math.max(1, effective.maxInFlight())))
         .build();
-    Guard guard = new HttpGuard(effective, format, client, vertx, registry, env, System::currentTimeMillis);
+    Guard guard = new HttpGuard(effective, format, client, transports, vertx, registry, env,
+        System::currentTimeMillis);
     if (effective.cacheMaxEntries() <= 0 || effective.cacheTtlMs() <= 0) {
       return guard;
     }

@@ -47,6 +47,8 @@ public final class HttpGuard implements Guard {
   private final Vertx vertx;
   private final String endpoint;
   private final String authorization;
+  /** Calls made on an event loop go through it when set. */
+  private final GuardTransport transport;
   private final CircuitBreaker breaker;
   private final ArrayDeque<Queued> queue = new ArrayDeque<>();
   /** How to give up on each call not finished yet, by the future handed to the caller. */
@@ -68,6 +70,16 @@ public final class HttpGuard implements Guard {
 
   public HttpGuard(GuardConfig config, GuardPromptFormat format, HttpClient client, Vertx vertx,
       MeterRegistry registry, Function<String, String> env, LongSupplier clockMillis) {
+    this(config, format, client, null, vertx, registry, env, clockMillis);
+  }
+
+  /**
+   * @param transports builds the transport calls made on an event loop use, or null for Vert.x's
+   *     {@code client} everywhere
+   */
+  public HttpGuard(GuardConfig config, GuardPromptFormat format, HttpClient client,
+      GuardTransport.Factory transports, Vertx vertx, MeterRegistry registry,
+      Function<String, String> env, LongSupplier clockMillis) {
     this.config = config;
     this.format = format;
     this.client = client;
@@ -95,6 +107,8 @@ public final class HttpGuard implements Guard {
           config.name(), config.apiKeyEnv());
     }
     this.authorization = key == null || key.isBlank() ? null : "Bearer " + key;
+    this.transport = transports == null ? null : transports.create(endpoint, authorization,
+        (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.timeoutMs())));
     this.breaker = new CircuitBreaker(config.breakerFailures(), config.breakerOpenMs(), clockMillis);
 
     String guard = config.name();
@@ -211,7 +225,14 @@ public final class HttpGuard implements Guard {
     return body;
   }
 
+  /** Largest guard reply read; a verdict is a few tokens, so anything near this is not one. */
+  private static final int MAX_REPLY_BYTES = 1 << 20;
+
   private void send(String body, Promise<GuardVerdict> promise) {
+    if (transport != null && transport.callableHere()) {
+      sendPooled(body, promise);
+      return;
+    }
     long started = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
     HttpClientRequest[] sent = new HttpClientRequest[1];
@@ -268,6 +289,53 @@ public final class HttpGuard implements Guard {
                 : Future.failedFuture(asGuardException(ar.cause()));
             finish(promise, started, result);
           }
+        });
+  }
+
+  /** {@link #send} over the event loop's pooled HTTP/1.1 connections. */
+  private void sendPooled(String body, Promise<GuardVerdict> promise) {
+    long started = System.nanoTime();
+    AtomicBoolean done = new AtomicBoolean();
+    Runnable[] cancelCall = new Runnable[1];
+    long timer = vertx.setTimer(config.timeoutMs(), id -> {
+      if (done.compareAndSet(false, true)) {
+        if (cancelCall[0] != null) {
+          cancelCall[0].run();
+        }
+        finish(promise, started, Future.failedFuture(new GuardException(Kind.TIMEOUT,
+            "guard " + config.name() + " did not answer within " + config.timeoutMs() + " ms")));
+      }
+    });
+    cancellers.put(promise.future(), () -> {
+      if (done.compareAndSet(false, true)) {
+        vertx.cancelTimer(timer);
+        if (cancelCall[0] != null) {
+          cancelCall[0].run();
+        }
+        release(promise, Future.failedFuture(cancelled()));
+      }
+    });
+    cancelCall[0] = transport.post(Buffer.buffer(body), config.timeoutMs(), MAX_REPLY_BYTES,
+        ar -> {
+          if (!done.compareAndSet(false, true)) {
+            return;
+          }
+          vertx.cancelTimer(timer);
+          Future<GuardVerdict> result;
+          try {
+            if (ar.failed()) {
+              throw asGuardException(ar.cause());
+            }
+            if (ar.result().status() != 200) {
+              throw new GuardException(Kind.HTTP_ERROR,
+                  "guard " + config.name() + " answered HTTP " + ar.result().status());
+            }
+            result = Future.succeededFuture(format.parse(generatedText(ar.result().body()),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+          } catch (RuntimeException e) {
+            result = Future.failedFuture(asGuardException(e));
+          }
+          finish(promise, started, result);
         });
   }
 

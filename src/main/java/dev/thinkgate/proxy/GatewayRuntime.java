@@ -116,7 +116,9 @@ final class GatewayRuntime {
       Map<String, Guard> guards = new HashMap<>();
       config.guards().forEach((name, gc) -> guards.put(name,
           guardCache.computeIfAbsent(gc, c -> Guards.create(c, vertx, metrics.registry(), env,
-              sharedState, stateErrors))));
+              sharedState, stateErrors,
+              (url, authorization, connectMs) -> new PooledHttp1Client(vertx, url, connectMs,
+                  authorization)))));
       return new GatewayRuntime(config, new TenantRegistry(config, defaultPolicy), List.copyOf(routes),
           Map.copyOf(guards));
     }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /** HttpGuard against a tiny in-process server that answers like vLLM serving Llama Guard. */
 class HttpGuardTest {
 
-  private Vertx vertx;
+  Vertx vertx;
   private HttpServer server;
   private final AtomicReference<Consumer<HttpServerRequest>> behaviour = new AtomicReference<>();
   private final List<JsonObject> bodies = new CopyOnWriteArrayList<>();
@@ -37,8 +37,8 @@ class HttpGuardTest {
   private final List<String> paths = new CopyOnWriteArrayList<>();
   private final List<HttpServerRequest> parked = new CopyOnWriteArrayList<>();
   private final AtomicInteger hits = new AtomicInteger();
-  private final AtomicLong clock = new AtomicLong(1_000);
-  private SimpleMeterRegistry registry;
+  final AtomicLong clock = new AtomicLong(1_000);
+  SimpleMeterRegistry registry;
   private int port;
 
   @BeforeEach
@@ -74,9 +74,22 @@ class HttpGuardTest {
         GuardApi.COMPLETIONS, "GUARD_KEY", timeoutMs, maxInFlight, maxQueue, breakerFailures, 1_000, 0, 0);
   }
 
-  private HttpGuard guard(GuardConfig config) {
+  HttpGuard guard(GuardConfig config) {
+    return guard(config, Map.of("GUARD_KEY", "sk-secret")::get);
+  }
+
+  HttpGuard guard(GuardConfig config, java.util.function.Function<String, String> env) {
     return new HttpGuard(config, Guards.format(config.format()), vertx.createHttpClient(), vertx, registry,
-        Map.of("GUARD_KEY", "sk-secret")::get, clock::get);
+        env, clock::get);
+  }
+
+  /** How the test calls the guard (the pooled variant calls it on an event loop). */
+  Future<GuardVerdict> judge(Guard guard, GuardRequest r) throws Exception {
+    return guard.judge(r);
+  }
+
+  void cancel(Guard guard, Future<GuardVerdict> call) throws Exception {
+    guard.cancel(call);
   }
 
   private static GuardVerdict await(Future<GuardVerdict> f) throws Exception {
@@ -98,7 +111,7 @@ class HttpGuardTest {
   void sendsTheExactPromptAtTemperatureZeroWithBearerKey() throws Exception {
     HttpGuard guard = guard(config(4, 4, 5, 2_000));
 
-    GuardVerdict v = await(guard.judge(request));
+    GuardVerdict v = await(judge(guard, request));
 
     assertThat(v.safe()).isTrue();
     assertThat(paths).containsExactly("/v1/completions");
@@ -116,7 +129,7 @@ class HttpGuardTest {
   void unsafeAnswerCarriesCategories() throws Exception {
     completions("\n\nunsafe\nS1,S10");
 
-    GuardVerdict v = await(guard(config(4, 4, 5, 2_000)).judge(request));
+    GuardVerdict v = await(judge(guard(config(4, 4, 5, 2_000)), request));
 
     assertThat(v.safe()).isFalse();
     assertThat(v.categories()).containsExactly("S1", "S10");
@@ -130,7 +143,7 @@ class HttpGuardTest {
     GuardConfig c = new GuardConfig("default", "http://127.0.0.1:" + port + "/v1/", GuardFormat.LLAMA_GUARD_3,
         "lg", GuardApi.CHAT, null, 2_000, 4, 4, 5, 1_000, 0, 0);
 
-    GuardVerdict v = await(guard(c).judge(request));
+    GuardVerdict v = await(judge(guard(c), request));
 
     assertThat(v.categories()).containsExactly("S9");
     assertThat(paths).containsExactly("/v1/chat/completions");
@@ -157,7 +170,7 @@ class HttpGuardTest {
     GuardConfig c = new GuardConfig("default", "http://127.0.0.1:" + port, GuardFormat.QWEN3GUARD,
         "qg", GuardApi.CHAT, null, 2_000, 4, 4, 5, 1_000, 0, 0);
 
-    GuardVerdict v = await(guard(c).judge(request));
+    GuardVerdict v = await(judge(guard(c), request));
 
     assertThat(bodies.get(0).getInteger("max_tokens")).isGreaterThanOrEqualTo(128);
     assertThat(v.safe()).isFalse();
@@ -169,22 +182,22 @@ class HttpGuardTest {
     HttpGuard guard = guard(config(4, 4, 50, 2_000));
 
     completions("I think this is fine");
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.UNPARSABLE);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.UNPARSABLE);
 
     behaviour.set(req -> req.response().setStatusCode(500).end("boom"));
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.HTTP_ERROR);
 
     behaviour.set(req -> req.response().end("not json"));
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.UNPARSABLE);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.UNPARSABLE);
 
     behaviour.set(req -> req.response().end("{\"choices\":[]}"));
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.UNPARSABLE);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.UNPARSABLE);
 
     // a verdict cut by max_tokens parses, but may have lost categories: an error, not a verdict
     behaviour.set(req -> req.response().end(new JsonObject().put("choices", new JsonArray().add(
         new JsonObject().put("index", 0).put("text", "\n\nunsafe\nS1,S2,S3")
             .put("finish_reason", "length"))).encode()));
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.UNPARSABLE);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.UNPARSABLE);
   }
 
   @Test
@@ -193,7 +206,7 @@ class HttpGuardTest {
     HttpGuard guard = guard(config(4, 4, 50, 150));
 
     long t0 = System.nanoTime();
-    Kind kind = failureKind(guard.judge(request));
+    Kind kind = failureKind(judge(guard, request));
 
     assertThat(kind).isEqualTo(Kind.TIMEOUT);
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(100L, 3_000L);
@@ -206,9 +219,9 @@ class HttpGuardTest {
     behaviour.set(parked::add);
     HttpGuard guard = guard(config(1, 1, 50, 5_000));
 
-    Future<GuardVerdict> first = guard.judge(request);
-    Future<GuardVerdict> queued = guard.judge(request);
-    Future<GuardVerdict> rejected = guard.judge(request);
+    Future<GuardVerdict> first = judge(guard, request);
+    Future<GuardVerdict> queued = judge(guard, request);
+    Future<GuardVerdict> rejected = judge(guard, request);
 
     assertThat(rejected.failed()).isTrue();
     assertThat(((GuardException) rejected.cause()).kind()).isEqualTo(Kind.OVERLOADED);
@@ -230,14 +243,14 @@ class HttpGuardTest {
     HttpGuard guard = guard(config(1, 4, 1, 5_000));
     java.util.concurrent.atomic.AtomicBoolean reset = new java.util.concurrent.atomic.AtomicBoolean();
 
-    Future<GuardVerdict> inFlight = guard.judge(request);
-    Future<GuardVerdict> queued = guard.judge(request);
+    Future<GuardVerdict> inFlight = judge(guard, request);
+    Future<GuardVerdict> queued = judge(guard, request);
     waitUntil(() -> parked.size() == 1);
     parked.get(0).connection().closeHandler(v -> reset.set(true));
 
-    guard.cancel(queued);
-    guard.cancel(inFlight);
-    guard.cancel(inFlight);
+    cancel(guard, queued);
+    cancel(guard, inFlight);
+    cancel(guard, inFlight);
 
     assertThat(failureKind(queued)).isEqualTo(Kind.CANCELLED);
     assertThat(failureKind(inFlight)).isEqualTo(Kind.CANCELLED);
@@ -248,7 +261,7 @@ class HttpGuardTest {
         .isEqualTo(2);
     // breaker_failures is 1: had cancellation counted as a failure, this call would be refused
     completions("\n\nsafe");
-    assertThat(await(guard.judge(request)).safe()).isTrue();
+    assertThat(await(judge(guard, request)).safe()).isTrue();
   }
 
   @Test
@@ -256,28 +269,28 @@ class HttpGuardTest {
     behaviour.set(req -> req.response().setStatusCode(503).end());
     HttpGuard guard = guard(config(4, 4, 2, 2_000));
 
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.HTTP_ERROR);
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.HTTP_ERROR);
     assertThat(guard.breakerState()).isEqualTo("open");
 
     // While open, calls fail without reaching the server
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.CIRCUIT_OPEN);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.CIRCUIT_OPEN);
     clock.addAndGet(999);
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.CIRCUIT_OPEN);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.CIRCUIT_OPEN);
     assertThat(hits.get()).isEqualTo(2);
 
     // After breakerOpenMs one trial goes through; it fails, so the breaker re-opens
     clock.addAndGet(1);
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.HTTP_ERROR);
     assertThat(hits.get()).isEqualTo(3);
     assertThat(guard.breakerState()).isEqualTo("open");
 
     // Next trial succeeds and closes it
     clock.addAndGet(1_000);
     completions("safe");
-    assertThat(await(guard.judge(request)).safe()).isTrue();
+    assertThat(await(judge(guard, request)).safe()).isTrue();
     assertThat(guard.breakerState()).isEqualTo("closed");
-    assertThat(await(guard.judge(request)).safe()).isTrue();
+    assertThat(await(judge(guard, request)).safe()).isTrue();
     assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "circuit_open").counter().count()).isEqualTo(2);
   }
 
@@ -285,12 +298,12 @@ class HttpGuardTest {
   void halfOpenLetsOnlyOneTrialThrough() throws Exception {
     behaviour.set(req -> req.response().setStatusCode(500).end());
     HttpGuard guard = guard(config(4, 4, 1, 5_000));
-    assertThat(failureKind(guard.judge(request))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(failureKind(judge(guard, request))).isEqualTo(Kind.HTTP_ERROR);
     behaviour.set(parked::add);
     clock.addAndGet(1_000);
 
-    Future<GuardVerdict> trial = guard.judge(request);
-    Future<GuardVerdict> concurrent = guard.judge(request);
+    Future<GuardVerdict> trial = judge(guard, request);
+    Future<GuardVerdict> concurrent = judge(guard, request);
 
     assertThat(concurrent.failed()).isTrue();
     assertThat(((GuardException) concurrent.cause()).kind()).isEqualTo(Kind.CIRCUIT_OPEN);
@@ -303,10 +316,9 @@ class HttpGuardTest {
   @Test
   void missingKeyMeansNoAuthorizationHeader() throws Exception {
     GuardConfig c = config(4, 4, 5, 2_000);
-    HttpGuard guard = new HttpGuard(c, Guards.format(c.format()), vertx.createHttpClient(), vertx, registry,
-        name -> null, clock::get);
+    HttpGuard guard = guard(c, name -> null);
 
-    await(guard.judge(request));
+    await(judge(guard, request));
 
     assertThat(authHeaders).containsExactly("null");
   }
@@ -316,8 +328,8 @@ class HttpGuardTest {
     GuardConfig c = GuardConfig.quickStart("http://127.0.0.1:" + port, GuardFormat.LLAMA_GUARD_3, null);
     Guard guard = Guards.create(c, vertx, registry, name -> null);
 
-    GuardVerdict first = await(guard.judge(request));
-    GuardVerdict second = await(guard.judge(request));
+    GuardVerdict first = await(judge(guard, request));
+    GuardVerdict second = await(judge(guard, request));
 
     assertThat(guard).isInstanceOf(CachingGuard.class);
     assertThat(first.cached()).isFalse();
