@@ -357,9 +357,12 @@ final class GenerationPipeline {
         return;
       }
       tap.observe(d.reasoning(), d.content(), d.finishReason());
-      if (screen == null || screen.observe(d.reasoning(), d.content(),
-          () -> HttpStreamer.parseEvent(text(bytes, offset, length)))) {
+      if (screen == null) {
         sse.onRawData(bytes, offset, length);
+      } else {
+        screen.observe(d.reasoning(), d.content(),
+            () -> HttpStreamer.parseEvent(text(bytes, offset, length)),
+            () -> sse.onRawData(bytes, offset, length));
       }
     }
 

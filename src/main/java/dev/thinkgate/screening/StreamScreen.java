@@ -191,16 +191,17 @@ public final class StreamScreen implements ChunkSink {
   /**
    * {@link #onChunk} for a chunk the caller forwards itself (the raw relay: the upstream's bytes,
    * never parsed into a tree). Call only when {@link #canObserve} said so, with that chunk's text.
-   * The screen's state moves exactly as {@code onChunk} would move it; the chunk goes out only when
-   * this returns true. When a verdict that arrives during the call (a cache hit) hides the chunk's
-   * span, {@code chunk} is parsed and queued as {@code onChunk} would have done; when it stops the
-   * stream, the chunk is dropped.
+   * The screen's state moves exactly as {@code onChunk} would move it, and {@code forward} runs
+   * exactly where {@code onChunk} would emit the chunk (before or after what a verdict that comes
+   * back during the call emits), or never when it would not. When such a verdict hides the chunk's
+   * span, {@code chunk} is asked for and what is left of it is emitted as {@code onChunk} would.
+   * Nothing of the call outlives it: both callbacks run before this returns, or not at all.
    *
    * @param chunk the chunk as a tree, asked for only in that rare case
-   * @return true when the caller is to send the chunk on now, unchanged
+   * @param forward sends the chunk on, unchanged
    */
-  public boolean observe(String thinkText, String answerText,
-      java.util.function.Supplier<JsonObject> chunk) {
+  public void observe(String thinkText, String answerText,
+      java.util.function.Supplier<JsonObject> chunk, Runnable forward) {
     String think = emptyToNull(thinkText);
     String said = emptyToNull(answerText);
     if (said != null && !thinking.ended) {
@@ -208,37 +209,23 @@ public final class StreamScreen implements ChunkSink {
     }
     int thinkFrom = thinking.append(think);
     int answerFrom = answer.append(said);
-    Track t = think != null ? thinking : said != null ? answer : null;
     if (passthroughAll) {
-      // onChunk emits before it checkpoints; nothing a verdict does in shadow changes the output
       markEmitted();
+      forward.run();
       thinking.emitted = thinking.text.length();
       answer.emitted = answer.text.length();
-      requestCheckpoint(thinking);
-      requestCheckpoint(answer);
-      return true;
+    } else {
+      Track t = think != null ? thinking : said != null ? answer : null;
+      int from = t == thinking ? thinkFrom : answerFrom;
+      Pending p = new Pending(t, t == null ? 0 : from, t == null ? 0 : t.text.length(), null, null,
+          false);
+      p.raw = forward;
+      p.parse = chunk;
+      queue.add(p);
     }
     requestCheckpoint(thinking);
     requestCheckpoint(answer);
-    if (!active()) {
-      return false; // stopped by a verdict that came back at once; onChunk would have dropped it
-    }
-    if (t != null && t.suppressed) {
-      // hidden by such a verdict: what onChunk does, on the parsed chunk (its residual may matter)
-      JsonObject parsed = chunk.get();
-      int from = t == thinking ? thinkFrom : answerFrom;
-      JsonObject residual = residual(parsed);
-      boolean residualFirst = residual != null && delta(residual) != null
-          && delta(residual).containsKey("role");
-      queue.add(new Pending(t, from, t.text.length(), parsed, residual, residualFirst));
-      pump();
-      return false;
-    }
-    markEmitted();
-    if (t != null) {
-      t.emitted = Math.max(t.emitted, t.text.length());
-    }
-    return true;
+    pump();
   }
 
   private void markEmitted() {
@@ -541,22 +528,24 @@ public final class StreamScreen implements ChunkSink {
       Track t = p.track;
       if (t == null) {
         flushText();
-        emit(p.original);
+        emitWhole(p);
         queue.poll();
         continue;
       }
       if (t.suppressed) {
+        p.materialize();
         p.next = p.to;
       }
       int frontier = Math.min(t.frontier(), p.to);
-      if (frontier >= p.to && p.next == p.from && p.original != null && !t.holds()
-          && !t.redactedWithin(p.from, p.to)) {
+      if (frontier >= p.to && p.next == p.from && (p.original != null || p.raw != null)
+          && !t.holds() && !t.redactedWithin(p.from, p.to)) {
         flushText();
-        emit(p.original);
+        emitWhole(p);
         t.emitted = Math.max(t.emitted, p.to);
         queue.poll();
         continue;
       }
+      p.materialize();
       if (p.residualFirst && p.residual != null && !p.residualSent && (frontier > p.next || p.next >= p.to)) {
         flushText();
         emit(p.residual);
@@ -611,6 +600,16 @@ public final class StreamScreen implements ChunkSink {
         .put("delta", new JsonObject().put(field, outText.toString())).putNull("finish_reason")));
     outText.setLength(0);
     emit(chunk);
+  }
+
+  /** A queued chunk as it came: forwarded by the caller when it was observed, else emitted. */
+  private void emitWhole(Pending p) {
+    if (p.raw != null) {
+      markEmitted();
+      p.raw.run();
+    } else {
+      emit(p.original);
+    }
   }
 
   private void emit(JsonObject chunk) {
@@ -744,11 +743,26 @@ public final class StreamScreen implements ChunkSink {
     final Track track;
     final int from;
     final int to;
-    final JsonObject original;
-    final JsonObject residual;
-    final boolean residualFirst;
+    JsonObject original;
+    JsonObject residual;
+    boolean residualFirst;
     int next;
     boolean residualSent;
+    /** For an observed chunk: sends it on as it is; {@code original} is then null until parsed. */
+    Runnable raw;
+    java.util.function.Supplier<JsonObject> parse;
+
+    /** An observed chunk becomes an ordinary one, for the paths that take it apart. */
+    void materialize() {
+      if (raw != null) {
+        original = parse.get();
+        residual = StreamScreen.residual(original);
+        residualFirst = residual != null && delta(residual) != null
+            && delta(residual).containsKey("role");
+        raw = null;
+        parse = null;
+      }
+    }
 
     Pending(Track track, int from, int to, JsonObject original, JsonObject residual, boolean residualFirst) {
       this.track = track;

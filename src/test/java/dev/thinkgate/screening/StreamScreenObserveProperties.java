@@ -33,8 +33,9 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * says so) gives exactly what {@link StreamScreen#onChunk} gives for every chunk: the same chunks
  * downstream, in the same order, the same end, report, steps and guard calls. Over random texts
  * and chunkings (a span's text cut anywhere; role, finish reason and both spans sometimes in one
- * chunk), every release-at-once policy the relay takes, and guard verdicts that come back at once
- * (a cache hit, inside the call) or some chunks later.
+ * chunk; a stream cut by max_tokens while thinking), every release-at-once policy the relay
+ * takes, and guard verdicts that come back at once (a cache hit, inside the call) or some chunks
+ * later.
  */
 class StreamScreenObserveProperties {
 
@@ -49,7 +50,7 @@ class StreamScreenObserveProperties {
     VERTX.close().await(5, TimeUnit.SECONDS);
   }
 
-  @Property(tries = 400)
+  @Property(tries = 1500)
   void observingGivesWhatOnChunkGives(@ForAll long seed, @ForAll @IntRange(min = 0, max = 4) int maxLatency,
       @ForAll boolean syncGuard) {
     Random r = new Random(seed);
@@ -64,6 +65,27 @@ class StreamScreenObserveProperties {
     assertThat(viaObserve.report).isEqualTo(viaChunks.report);
     assertThat(viaObserve.steps).isEqualTo(viaChunks.steps);
     assertThat(viaObserve.guard.requests).isEqualTo(viaChunks.guard.requests);
+  }
+
+  @net.jqwik.api.Example
+  void aVerdictThatHidesTheObservedChunksOwnSpanStillLetsItsFinishReasonThrough() {
+    // checkpoint every word, verdicts at once: the chunk that completes "bomb" is hidden while
+    // it is observed, and what is left of it (finish_reason length) goes out as onChunk sends it
+    ScreeningPolicy policy = policy(span(Release.OPTIMISTIC, SpanAction.HIDE_REASONING),
+        SpanScreen.DISABLED, 1, 16, GuardFailure.FAIL_OPEN, 0);
+    List<JsonObject> chunks = List.of(
+        chunk(new JsonObject().put("role", "assistant").put("content", ""), null),
+        chunk(new JsonObject().put("reasoning_content", "we build a"), null),
+        chunk(new JsonObject().put("reasoning_content", " bomb "), "length"));
+    Run viaChunks = drive(policy, chunks, 1, 0, true, false);
+    Run viaObserve = drive(policy, chunks, 1, 0, true, true);
+
+    assertThat(viaObserve.sink.chunks).isEqualTo(viaChunks.sink.chunks);
+    assertThat(viaChunks.sink.chunks).last().satisfies(last -> {
+      JsonObject choice = last.getJsonArray("choices").getJsonObject(0);
+      assertThat(choice.getString("finish_reason")).isEqualTo("length");
+      assertThat(choice.getJsonObject("delta").getString("reasoning_content")).isNull();
+    });
   }
 
   /** A span the raw relay screens: off, optimistic with a stopping or hiding action, or shadow. */
@@ -92,8 +114,14 @@ class StreamScreenObserveProperties {
       role.put("content", "");
     }
     chunks.add(chunk(role, null));
-    for (String piece : thinkPieces) {
-      chunks.add(chunk(new JsonObject().put("reasoning_content", piece), null));
+    boolean cutInThought = r.nextInt(5) == 0; // max_tokens reached while thinking
+    if (cutInThought) {
+      answerPieces.clear();
+    }
+    for (int i = 0; i < thinkPieces.size(); i++) {
+      boolean last = i == thinkPieces.size() - 1;
+      chunks.add(chunk(new JsonObject().put("reasoning_content", thinkPieces.get(i)),
+          cutInThought && last ? "length" : null));
     }
     for (int i = 0; i < answerPieces.size(); i++) {
       JsonObject delta = new JsonObject().put("content", answerPieces.get(i));
@@ -103,7 +131,7 @@ class StreamScreenObserveProperties {
       boolean last = i == answerPieces.size() - 1;
       chunks.add(chunk(delta, last && r.nextBoolean() ? "stop" : null));
     }
-    if (!"stop".equals(lastFinish(chunks))) {
+    if (lastFinish(chunks) == null) {
       chunks.add(chunk(new JsonObject(), "stop"));
     }
     if (r.nextBoolean()) {
@@ -169,9 +197,8 @@ class StreamScreenObserveProperties {
             assertThat(d).as("a one-choice chunk scans").isNotNull();
           }
           if (d != null && screen.canObserve(d.reasoning(), d.content())) {
-            if (screen.observe(d.reasoning(), d.content(), () -> original.copy())) {
-              sink.onChunk(c); // the relay forwards the bytes as they are
-            }
+            // the relay forwards the bytes as they are, when and if the screen says
+            screen.observe(d.reasoning(), d.content(), () -> original.copy(), () -> sink.onChunk(c));
           } else {
             screen.onChunk(c);
           }

@@ -14,8 +14,9 @@ import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link DeltaScan} against the tree the gateway's parsed path builds (Vert.x {@link JsonObject},
- * Jackson underneath) on the same bytes: for every chunk of the plain shape it reads the same
+ * {@link DeltaScan} (its ASCII fast reader, and Jackson's streaming parser where that one is not
+ * sure) against the tree the gateway's parsed path builds (Vert.x {@link JsonObject}, Jackson
+ * underneath) on the same bytes: for every chunk of the plain shape it reads the same
  * choice-0 texts and finish reason; for every other shape, and for bytes that are not one JSON
  * object, it says null (the caller then parses), and it never throws.
  */
@@ -32,6 +33,27 @@ class DeltaScanProperties {
     byte[] framed = new byte[bytes.length + 2 * pad];
     System.arraycopy(bytes, 0, framed, pad, bytes.length);
     assertThat(DeltaScan.scan(framed, pad, bytes.length)).isEqualTo(expected(chunk));
+  }
+
+  @Property(tries = 1000)
+  void plainAsciiChunksNeedNoParser(@ForAll long seed) {
+    Random r = new Random(seed);
+    JsonObject delta = new JsonObject();
+    if (r.nextBoolean()) {
+      delta.put("reasoning_content", "step \"" + r.nextInt(100) + "\"\n\\ /");
+    } else {
+      delta.put("content", r.nextBoolean() ? "" : "answer " + r.nextInt());
+    }
+    JsonObject chunk = new JsonObject().put("id", "chatcmpl-" + r.nextInt(1000))
+        .put("object", "chat.completion.chunk").put("created", 1_700_000_000L + r.nextInt(99))
+        .put("model", "deepseek-ai/DeepSeek-R1").put("choices", new JsonArray().add(new JsonObject()
+            .put("index", 0).put("delta", delta).put("logprobs", null)
+            .put("finish_reason", r.nextInt(5) == 0 ? "stop" : null)))
+        .put("usage", r.nextBoolean() ? null : new JsonObject().put("prompt_tokens", 7)
+            .put("total_tokens", 9.5e2));
+    byte[] bytes = spelled(r, chunk).getBytes(StandardCharsets.UTF_8);
+    assertThat(DeltaScan.readsFast(bytes, 0, bytes.length)).isTrue();
+    assertThat(DeltaScan.scan(bytes, 0, bytes.length)).isEqualTo(expected(chunk));
   }
 
   @Property(tries = 2000)
@@ -71,6 +93,7 @@ class DeltaScanProperties {
     byte[] b = vllm.getBytes(StandardCharsets.UTF_8);
     assertThat(DeltaScan.scan(b, 0, b.length))
         .isEqualTo(new DeltaScan.Delta("café \"x\"", null, null));
+    assertThat(DeltaScan.readsFast(b, 0, b.length)).as("an ASCII vLLM chunk: no parser").isTrue();
     byte[] two = "{\"choices\":[{\"delta\":{}},{\"delta\":{}}]}".getBytes(StandardCharsets.UTF_8);
     assertThat(DeltaScan.scan(two, 0, two.length)).as("two choices").isNull();
     byte[] after = "{\"choices\":[{\"delta\":{}}]} {}".getBytes(StandardCharsets.UTF_8);
