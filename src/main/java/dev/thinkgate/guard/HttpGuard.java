@@ -228,72 +228,11 @@ public final class HttpGuard implements Guard {
   /** Largest guard reply read; a verdict is a few tokens, so anything near this is not one. */
   private static final int MAX_REPLY_BYTES = 1 << 20;
 
+  /**
+   * Sends one call, bounded by the timeout and cancellable: over the pooled HTTP/1.1 client on an
+   * event loop when the gateway gave one, else over Vert.x's client.
+   */
   private void send(String body, Promise<GuardVerdict> promise) {
-    if (transport != null && transport.callableHere()) {
-      sendPooled(body, promise);
-      return;
-    }
-    long started = System.nanoTime();
-    AtomicBoolean done = new AtomicBoolean();
-    HttpClientRequest[] sent = new HttpClientRequest[1];
-    long timer = vertx.setTimer(config.timeoutMs(), id -> {
-      if (done.compareAndSet(false, true)) {
-        HttpClientRequest req;
-        synchronized (sent) {
-          req = sent[0];
-        }
-        if (req != null) {
-          req.reset();
-        }
-        finish(promise, started, Future.failedFuture(new GuardException(Kind.TIMEOUT,
-            "guard " + config.name() + " did not answer within " + config.timeoutMs() + " ms")));
-      }
-    });
-    cancellers.put(promise.future(), () -> {
-      if (done.compareAndSet(false, true)) {
-        vertx.cancelTimer(timer);
-        HttpClientRequest req;
-        synchronized (sent) {
-          req = sent[0];
-        }
-        if (req != null) {
-          req.reset();
-        }
-        release(promise, Future.failedFuture(cancelled()));
-      }
-    });
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(endpoint)
-        .putHeader("content-type", "application/json").putHeader("accept", "application/json");
-    if (authorization != null) {
-      options.putHeader("authorization", authorization);
-    }
-    client.request(options)
-        .compose(req -> {
-          synchronized (sent) {
-            sent[0] = req;
-          }
-          return req.send(Buffer.buffer(body));
-        })
-        .compose(resp -> resp.body().map(buf -> {
-          if (resp.statusCode() != 200) {
-            throw new GuardException(Kind.HTTP_ERROR,
-                "guard " + config.name() + " answered HTTP " + resp.statusCode());
-          }
-          return buf;
-        }))
-        .map(buf -> format.parse(generatedText(buf), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)))
-        .onComplete(ar -> {
-          if (done.compareAndSet(false, true)) {
-            vertx.cancelTimer(timer);
-            Future<GuardVerdict> result = ar.succeeded() ? Future.succeededFuture(ar.result())
-                : Future.failedFuture(asGuardException(ar.cause()));
-            finish(promise, started, result);
-          }
-        });
-  }
-
-  /** {@link #send} over the event loop's pooled HTTP/1.1 connections. */
-  private void sendPooled(String body, Promise<GuardVerdict> promise) {
     long started = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
     Runnable[] cancelCall = new Runnable[1];
@@ -315,28 +254,63 @@ public final class HttpGuard implements Guard {
         release(promise, Future.failedFuture(cancelled()));
       }
     });
-    cancelCall[0] = transport.post(Buffer.buffer(body), config.timeoutMs(), MAX_REPLY_BYTES,
-        ar -> {
-          if (!done.compareAndSet(false, true)) {
-            return;
+    io.vertx.core.Handler<io.vertx.core.AsyncResult<GuardTransport.Reply>> onReply = ar -> {
+      if (!done.compareAndSet(false, true)) {
+        return;
+      }
+      vertx.cancelTimer(timer);
+      Future<GuardVerdict> result;
+      try {
+        if (ar.failed()) {
+          throw asGuardException(ar.cause());
+        }
+        if (ar.result().status() != 200) {
+          throw new GuardException(Kind.HTTP_ERROR,
+              "guard " + config.name() + " answered HTTP " + ar.result().status());
+        }
+        result = Future.succeededFuture(format.parse(generatedText(ar.result().body()),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(asGuardException(e));
+      }
+      finish(promise, started, result);
+    };
+    cancelCall[0] = transport != null && transport.callableHere()
+        ? transport.post(Buffer.buffer(body), config.timeoutMs(), MAX_REPLY_BYTES, onReply)
+        : postWithVertx(body, onReply);
+  }
+
+  /**
+   * Posts over Vert.x's HTTP client (calls made off an event loop, or without a transport).
+   *
+   * @return resets the request once it exists (a reset is safe from any thread)
+   */
+  private Runnable postWithVertx(String body,
+      io.vertx.core.Handler<io.vertx.core.AsyncResult<GuardTransport.Reply>> onReply) {
+    HttpClientRequest[] sent = new HttpClientRequest[1];
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(endpoint)
+        .putHeader("content-type", "application/json").putHeader("accept", "application/json");
+    if (authorization != null) {
+      options.putHeader("authorization", authorization);
+    }
+    client.request(options)
+        .compose(req -> {
+          synchronized (sent) {
+            sent[0] = req;
           }
-          vertx.cancelTimer(timer);
-          Future<GuardVerdict> result;
-          try {
-            if (ar.failed()) {
-              throw asGuardException(ar.cause());
-            }
-            if (ar.result().status() != 200) {
-              throw new GuardException(Kind.HTTP_ERROR,
-                  "guard " + config.name() + " answered HTTP " + ar.result().status());
-            }
-            result = Future.succeededFuture(format.parse(generatedText(ar.result().body()),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
-          } catch (RuntimeException e) {
-            result = Future.failedFuture(asGuardException(e));
-          }
-          finish(promise, started, result);
-        });
+          return req.send(Buffer.buffer(body));
+        })
+        .compose(resp -> resp.body().map(buf -> new GuardTransport.Reply(resp.statusCode(), buf)))
+        .onComplete(onReply);
+    return () -> {
+      HttpClientRequest req;
+      synchronized (sent) {
+        req = sent[0];
+      }
+      if (req != null) {
+        req.reset();
+      }
+    };
   }
 
   private String generatedText(Buffer buf) {
