@@ -30,7 +30,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -268,22 +267,8 @@ class KafkaAuditIT {
         Map.of("buffer.memory", "16384", "batch.size", "4096", "max.block.ms", "200"));
     AuditSink kafkaSink = AuditSinks.create(
         new AuditConfig(List.of(AuditSinkConfig.kafka(kafka, 8)), 8), registry, Clock.systemUTC());
-    Set<String> accepted = ConcurrentHashMap.newKeySet();
-    AuditSink recording = new AuditSink() {
-      @Override
-      public boolean offer(AuditRecord record) {
-        boolean ok = kafkaSink.offer(record);
-        if (ok) {
-          accepted.add(record.id());
-        }
-        return ok;
-      }
-
-      @Override
-      public void close() {
-        kafkaSink.close();
-      }
-    };
+    AcceptedIdsAuditSink recording = new AcceptedIdsAuditSink(kafkaSink);
+    Set<String> accepted = recording.accepted();
     String sink = "kafka:" + topic;
     ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(0)
         .scriptOverride(body -> Script.of(SAFE_THINKING, ANSWER + " More words. ".repeat(40)))

@@ -22,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -117,22 +116,8 @@ public final class KafkaSinkLoadMain {
         AuditSinkConfig.file(files.toString()),
         AuditSinkConfig.kafka(KafkaSinkConfig.of(broker.bootstrapServers(), topic), 10_000)), 8),
         registry, Clock.systemUTC()) : AuditSinks.discarding();
-    Set<String> accepted = ConcurrentHashMap.newKeySet();
-    AuditSink recording = new AuditSink() {
-      @Override
-      public boolean offer(AuditRecord record) {
-        boolean ok = both.offer(record);
-        if (ok) {
-          accepted.add(record.id());
-        }
-        return ok;
-      }
-
-      @Override
-      public void close() {
-        both.close();
-      }
-    };
+    AcceptedIdsAuditSink recording = new AcceptedIdsAuditSink(both);
+    Set<String> accepted = recording.accepted();
     ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(0)
         .scriptOverride(body -> Script.of(THINKING.repeat(3), ANSWER.repeat(3))).build();
     AtomicLong ok = new AtomicLong();
