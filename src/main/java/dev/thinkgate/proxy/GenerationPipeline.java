@@ -173,18 +173,10 @@ final class GenerationPipeline {
       relayRaw(thisAttempt);
       return;
     }
-    ChunkSink afterScreen = restarted ? new RestartMarker(clientStream) : clientStream;
-    ChunkSink runSink = afterScreen;
-    ScreeningPolicy screening = screening();
-    if (screening.thinking().enabled() || screening.answer().enabled()) {
-      Guard guard = guard(screening);
-      if (guard == null) {
-        abort(guardNotConfigured(screening));
-        return;
-      }
-      screen = new StreamScreen(screening, guard, ctx.userPrompt(), afterScreen,
-          services.vertx(), services.clockMillis(), new Listener(thisAttempt));
-      runSink = screen;
+    ChunkSink runSink = screened(thisAttempt,
+        restarted ? new RestartMarker(clientStream) : clientStream);
+    if (runSink == null) {
+      return;
     }
     if (thisAttempt == 1 && !trials.trials().isEmpty()) {
       runSink = new TrialTee(runSink);
@@ -208,6 +200,26 @@ final class GenerationPipeline {
       run = Future.failedFuture(e);
     }
     run.onComplete(ar -> onRunDone(thisAttempt, ar));
+  }
+
+  /**
+   * Where an attempt's chunks enter: a new stream screen in front of {@code downstream} when the
+   * policy screens a span, else {@code downstream} itself; null when the policy's guard is not
+   * configured (the request is aborted).
+   */
+  private ChunkSink screened(int thisAttempt, ChunkSink downstream) {
+    ScreeningPolicy screening = screening();
+    if (!screening.thinking().enabled() && !screening.answer().enabled()) {
+      return downstream;
+    }
+    Guard guard = guard(screening);
+    if (guard == null) {
+      abort(guardNotConfigured(screening));
+      return null;
+    }
+    screen = new StreamScreen(screening, guard, ctx.userPrompt(), downstream, services.vertx(),
+        services.clockMillis(), new Listener(thisAttempt));
+    return screen;
   }
 
   /**
@@ -256,19 +268,11 @@ final class GenerationPipeline {
     JsonObject streamOptions = ctx.body().getJsonObject("stream_options");
     boolean wantsUsage = streamOptions != null
         && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
-    ScreeningPolicy screening = screening();
-    ChunkSink parsed = sse;
-    if (screening.thinking().enabled() || screening.answer().enabled()) {
-      Guard guard = guard(screening);
-      if (guard == null) {
-        abort(guardNotConfigured(screening));
-        return;
-      }
-      screen = new StreamScreen(screening, guard, ctx.userPrompt(), clientStream,
-          services.vertx(), services.clockMillis(), new Listener(thisAttempt));
-      parsed = screen;
+    ChunkSink parsed = screened(thisAttempt, clientStream);
+    if (parsed == null) {
+      return;
     }
-    if (screen != null || ctx.policy().audit().sampleRate() > 0) {
+    if (parsed == screen || ctx.policy().audit().sampleRate() > 0) {
       tap = new TextTap(parsed);
       parsed = tap;
     }
