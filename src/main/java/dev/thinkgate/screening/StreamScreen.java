@@ -140,15 +140,12 @@ public final class StreamScreen implements ChunkSink {
     JsonObject delta = delta(chunk);
     String thinkText = text(delta, "reasoning_content");
     String answerText = text(delta, "content");
-    if (answerText != null && !thinking.ended) {
-      thinking.ended = true;
-    }
-    int thinkFrom = thinking.append(thinkText);
-    int answerFrom = answer.append(answerText);
+    int thinkFrom = thinking.text.length();
+    int answerFrom = answer.text.length();
+    takeText(thinkText, answerText);
     if (passthroughAll) {
       emit(chunk);
-      thinking.emitted = thinking.text.length();
-      answer.emitted = answer.text.length();
+      allEmitted();
     } else if (thinkText == null && answerText == null) {
       queue.add(new Pending(null, 0, 0, chunk, null, false));
     } else {
@@ -166,6 +163,25 @@ public final class StreamScreen implements ChunkSink {
         queue.add(new Pending(answer, answerFrom, answer.text.length(), chunk, residual, residualFirst));
       }
     }
+    checkpointAndPump();
+  }
+
+  /** A chunk's text joins its span (answer text ends the thinking). */
+  private void takeText(String thinkText, String answerText) {
+    if (answerText != null && !thinking.ended) {
+      thinking.ended = true;
+    }
+    thinking.append(thinkText);
+    answer.append(answerText);
+  }
+
+  /** Shadow-only screening emits every chunk at once: all text so far is out. */
+  private void allEmitted() {
+    thinking.emitted = thinking.text.length();
+    answer.emitted = answer.text.length();
+  }
+
+  private void checkpointAndPump() {
     requestCheckpoint(thinking);
     requestCheckpoint(answer);
     pump();
@@ -204,28 +220,20 @@ public final class StreamScreen implements ChunkSink {
       java.util.function.Supplier<JsonObject> chunk, Runnable forward) {
     String think = emptyToNull(thinkText);
     String said = emptyToNull(answerText);
-    if (said != null && !thinking.ended) {
-      thinking.ended = true;
-    }
-    int thinkFrom = thinking.append(think);
-    int answerFrom = answer.append(said);
+    Track t = think != null ? thinking : said != null ? answer : null;
+    int from = t == null ? 0 : t.text.length();
+    takeText(think, said);
     if (passthroughAll) {
       markEmitted();
       forward.run();
-      thinking.emitted = thinking.text.length();
-      answer.emitted = answer.text.length();
+      allEmitted();
     } else {
-      Track t = think != null ? thinking : said != null ? answer : null;
-      int from = t == thinking ? thinkFrom : answerFrom;
-      Pending p = new Pending(t, t == null ? 0 : from, t == null ? 0 : t.text.length(), null, null,
-          false);
+      Pending p = new Pending(t, from, t == null ? 0 : t.text.length(), null, null, false);
       p.raw = forward;
       p.parse = chunk;
       queue.add(p);
     }
-    requestCheckpoint(thinking);
-    requestCheckpoint(answer);
-    pump();
+    checkpointAndPump();
   }
 
   private void markEmitted() {
@@ -827,13 +835,11 @@ public final class StreamScreen implements ChunkSink {
       return inFlight || checkpointDue;
     }
 
-    int append(String s) {
-      int from = text.length();
+    void append(String s) {
       if (s != null) {
         text.append(s);
         tokens.scan(text);
       }
-      return from;
     }
 
     int cutAfterComplete() {
