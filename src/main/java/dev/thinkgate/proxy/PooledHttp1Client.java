@@ -7,7 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Small JSON POSTs to one URL (a guard's {@code /v1/completions}) over ThinkGate's own HTTP/1.1
@@ -19,7 +18,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTransport {
   private final UpstreamPools pools;
-  private final byte[] head;
+  private final UpstreamOrigin origin;
+  private final byte[] headers;
 
   /** The response body is larger than the caller accepts. */
   public static final class BodyTooLarge extends RuntimeException {
@@ -37,13 +37,8 @@ public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTranspo
     UpstreamOrigin origin = UpstreamOrigin.parse(url);
     this.pools = new UpstreamPools(vertx, origin, connectTimeoutMs, null,
         UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS));
-    String path = origin.pathPrefix().isEmpty() ? "/" : origin.pathPrefix();
-    this.head = ("POST " + path + " HTTP/1.1\r\n"
-        + "Host: " + origin.hostHeader() + "\r\n"
-        + "Content-Type: application/json\r\n"
-        + "Accept: application/json\r\n"
-        + (authorization == null ? "" : "Authorization: " + authorization + "\r\n"))
-        .getBytes(StandardCharsets.UTF_8);
+    this.origin = origin;
+    this.headers = origin.jsonHeaders("application/json", authorization);
   }
 
   /** An event loop: its pool serves the call. */
@@ -61,10 +56,8 @@ public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTranspo
   @Override
   public Runnable post(Buffer json, long acquireTimeoutMs, int maxBodyBytes,
       Handler<AsyncResult<Reply>> done) {
-    String length = "Content-Length: " + json.length() + "\r\n\r\n";
-    Buffer request = Buffer.buffer(head.length + length.length() + json.length())
-        .appendBytes(head).appendString(length, "ISO-8859-1").appendBuffer(json);
-    Exchange exchange = new Exchange(request, acquireTimeoutMs, maxBodyBytes, done);
+    Exchange exchange = new Exchange(origin.jsonPost("", headers, json), acquireTimeoutMs,
+        maxBodyBytes, done);
     exchange.start(false);
     Context loop = Vertx.currentContext();
     // the connection belongs to this loop; a caller on another thread gives up through it

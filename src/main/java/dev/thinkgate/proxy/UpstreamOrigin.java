@@ -40,6 +40,35 @@ record UpstreamOrigin(boolean ssl, String host, int port, String pathPrefix) {
     return new UpstreamOrigin(ssl, host, port, path);
   }
 
+  /**
+   * The header block of a JSON POST to this origin: {@code Host}, {@code Content-Type},
+   * {@code Accept} and, when not null, {@code Authorization} (checked by the caller).
+   */
+  byte[] jsonHeaders(String accept, String authorization) {
+    return ("Host: " + hostHeader() + "\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Accept: " + accept + "\r\n"
+        + (authorization == null ? "" : "Authorization: " + authorization + "\r\n"))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The whole HTTP/1.1 request for a JSON POST to the path prefix plus {@code path} ("/" when
+   * both are empty), with {@code headers} from {@link #jsonHeaders}.
+   */
+  io.vertx.core.buffer.Buffer jsonPost(String path, byte[] headers,
+      io.vertx.core.buffer.Buffer json) {
+    String target = pathPrefix + path;
+    String line = "POST " + (target.isEmpty() ? "/" : target) + " HTTP/1.1\r\n";
+    String length = "Content-Length: " + json.length() + "\r\n\r\n";
+    return io.vertx.core.buffer.Buffer.buffer(
+            line.length() + headers.length + length.length() + json.length())
+        .appendString(line, "ISO-8859-1")
+        .appendBytes(headers)
+        .appendString(length, "ISO-8859-1")
+        .appendBuffer(json);
+  }
+
   /** The value of the {@code Host} header (RFC 9110 §7.2): the port only when not the default. */
   String hostHeader() {
     String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;

@@ -9,7 +9,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A configured route bound to its upstream: the connection pools of streamed calls, and an HTTP
@@ -44,11 +43,8 @@ final class UpstreamRoute {
       throw new IllegalArgumentException("the upstream API key of route '" + config.model()
           + "' contains a control character");
     }
-    String block = "Host: " + pools.origin().hostHeader() + "\r\n"
-        + "Content-Type: application/json\r\n"
-        + "Accept: text/event-stream\r\n"
-        + (apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n");
-    this.headers = block.getBytes(StandardCharsets.UTF_8);
+    this.headers = pools.origin().jsonHeaders("text/event-stream",
+        apiKey == null ? null : "Bearer " + apiKey);
     decide(Decision.configured(config));
   }
 
@@ -158,13 +154,7 @@ final class UpstreamRoute {
 
   /** The whole HTTP/1.1 request for a JSON POST to {@code path} (e.g. {@code /v1/completions}). */
   Buffer post(String path, Buffer json) {
-    String line = "POST " + pools.origin().pathPrefix() + path + " HTTP/1.1\r\n";
-    String length = "Content-Length: " + json.length() + "\r\n\r\n";
-    return Buffer.buffer(line.length() + headers.length + length.length() + json.length())
-        .appendString(line, "ISO-8859-1")
-        .appendBytes(headers)
-        .appendString(length, "ISO-8859-1")
-        .appendBuffer(json);
+    return pools.origin().jsonPost(path, headers, json);
   }
 
   @Override
