@@ -106,6 +106,11 @@ public final class HttpGuard implements Guard {
       LOG.log(System.Logger.Level.WARNING, "guard {0}: environment variable {1} is not set; calling without a key",
           config.name(), config.apiKeyEnv());
     }
+    if (key != null && key.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      // it would end the Authorization header early: refused, and never echoed
+      throw new IllegalArgumentException("guards." + config.name() + ".api_key_env: environment"
+          + " variable " + config.apiKeyEnv() + " holds a control character");
+    }
     this.authorization = key == null || key.isBlank() ? null : "Bearer " + key;
     this.transport = transports == null ? null : transports.create(endpoint, authorization,
         (int) Math.min(Integer.MAX_VALUE, Math.max(1, config.timeoutMs())));

@@ -324,6 +324,16 @@ class HttpGuardTest {
   }
 
   @Test
+  void aKeyWithAControlCharacterIsRefusedWithoutEchoingIt() {
+    GuardConfig c = config(4, 4, 5, 2_000);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> guard(c, Map.of("GUARD_KEY", "sk-secret\r\nX-Injected: 1")::get))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("guards.default.api_key_env: environment variable GUARD_KEY holds a control"
+            + " character");
+  }
+
+  @Test
   void guardsCreateWrapsTheHttpGuardInTheCache() throws Exception {
     GuardConfig c = GuardConfig.quickStart("http://127.0.0.1:" + port, GuardFormat.LLAMA_GUARD_3, null);
     Guard guard = Guards.create(c, vertx, registry, name -> null);
