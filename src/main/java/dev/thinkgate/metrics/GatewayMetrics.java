@@ -57,10 +57,12 @@ public final class GatewayMetrics {
         .description("Bytes written to clients").register(registry);
     chunksPerStream = DistributionSummary.builder("thinkgate_stream_chunks")
         .description("Chunks written per streamed response").register(registry);
-    rawRelayStreams = Counter.builder("thinkgate_relay_streams").tag("path", "raw")
-        .description("Streamed generations by relay path: raw (upstream bytes forwarded) or"
-            + " parsed (every chunk parsed and re-encoded)").register(registry);
-    parsedRelayStreams = Counter.builder("thinkgate_relay_streams").tag("path", "parsed")
+    rawRelayStreams = relayStreams(registry, "raw");
+    parsedRelayStreams = relayStreams(registry, "parsed");
+  }
+
+  private static Counter relayStreams(MeterRegistry registry, String path) {
+    return Counter.builder("thinkgate_relay_streams").tag("path", path)
         .description("Streamed generations by relay path: raw (upstream bytes forwarded) or"
             + " parsed (every chunk parsed and re-encoded)").register(registry);
   }
