@@ -222,6 +222,7 @@ public final class StreamScreen implements ChunkSink {
     String said = emptyToNull(answerText);
     Track t = think != null ? thinking : said != null ? answer : null;
     int from = t == null ? 0 : t.text.length();
+    boolean thinkingEnds = said != null && !thinking.ended;
     takeText(think, said);
     if (passthroughAll) {
       markEmitted();
@@ -233,7 +234,16 @@ public final class StreamScreen implements ChunkSink {
       p.parse = chunk;
       queue.add(p);
     }
-    checkpointAndPump();
+    // Only a span whose text grew or that just ended can have a checkpoint come due: the other's
+    // state moved last in its own verdict, which asked for its next checkpoint then. Asking it
+    // again, as onChunk does, would change nothing but touch its (cold) state on every chunk.
+    if (thinkingEnds) {
+      requestCheckpoint(thinking);
+    }
+    if (t != null) {
+      requestCheckpoint(t);
+    }
+    pump();
   }
 
   private void markEmitted() {
