@@ -179,10 +179,23 @@ public final class CachingGuard implements Guard {
     return (long) shared.count();
   }
 
+  /** Configured once: {@code MessageDigest.getInstance} walks the providers on every call. */
+  private static final MessageDigest SHA256 = newSha256();
+  private static final HexFormat HEX = HexFormat.of();
+
   static String sha256(String text) {
+    MessageDigest md;
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+      md = (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      md = newSha256();
+    }
+    return HEX.formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }

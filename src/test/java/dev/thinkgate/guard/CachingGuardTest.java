@@ -52,6 +52,38 @@ class CachingGuardTest {
   private final GuardRequest b = new GuardRequest("u", "text b", List.of());
 
   @Test
+  void theKeyIsTheSha256OfTheWireTextInLowerCaseHexFromEveryThread() throws Exception {
+    // FIPS 180-2 test vectors; the key of an L2 entry other replicas share must never change.
+    assertThat(CachingGuard.sha256("abc"))
+        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assertThat(CachingGuard.sha256(""))
+        .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    // UTF-8, as the guard receives it: "é" is c3 a9
+    assertThat(CachingGuard.sha256("\u00e9")).isEqualTo(CachingGuard.sha256(new String(
+        new byte[] {(byte) 0xc3, (byte) 0xa9}, java.nio.charset.StandardCharsets.UTF_8)));
+    // Each call digests on its own copy of the shared prototype.
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Boolean>> runs = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        runs.add(pool.submit(() -> {
+          for (int n = 0; n < 2_000; n++) {
+            if (!CachingGuard.sha256("abc").startsWith("ba7816bf")) {
+              return false;
+            }
+          }
+          return true;
+        }));
+      }
+      for (java.util.concurrent.Future<Boolean> run : runs) {
+        assertThat(run.get()).isTrue();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void secondIdenticalCheckIsAHitWithZeroGuardTime() {
     cache.judge(a);
     delegate.calls.get(0).complete(new GuardVerdict(false, List.of("S1"), 40, false));
