@@ -50,7 +50,8 @@ final class RelayScenario {
     long cpuNanos();
   }
 
-  private record Totals(long chunks, long cpuNanos, List<Double> ttftMs) {}
+  /** A target's rounds summed, and each round's CPU per chunk (µs) in round order. */
+  private record Totals(long chunks, long cpuNanos, List<Double> ttftMs, List<Double> roundCpuUs) {}
 
   Section run() {
     String markers = options.markers();
@@ -86,7 +87,8 @@ final class RelayScenario {
         client.runRound(t.getValue(), STREAMS, warmUp, stagger, () -> client.uniquePrompt(markers));
       }
       Map<String, Totals> totals = new LinkedHashMap<>();
-      targets.keySet().forEach(k -> totals.put(k, new Totals(0, 0, new ArrayList<>())));
+      targets.keySet().forEach(k -> totals.put(k,
+          new Totals(0, 0, new ArrayList<>(), new ArrayList<>())));
       List<Map.Entry<String, Target>> order = new ArrayList<>(targets.entrySet());
       for (int r = 0; r < options.rounds(); r++) {
         for (Map.Entry<String, Target> t : rotated(order, r)) {
@@ -100,8 +102,11 @@ final class RelayScenario {
           Totals before = totals.get(t.getKey());
           List<Double> ttft = new ArrayList<>(before.ttftMs());
           ttft.add(row.ttft().p50Ms());
-          totals.put(t.getKey(), new Totals(before.chunks()
-              + Math.round(row.chunksPerRequest() * row.requests()), before.cpuNanos() + cpu, ttft));
+          long chunks = Math.round(row.chunksPerRequest() * row.requests());
+          List<Double> roundCpu = new ArrayList<>(before.roundCpuUs());
+          roundCpu.add(chunks == 0 ? 0 : cpu / 1e3 / chunks);
+          totals.put(t.getKey(), new Totals(before.chunks() + chunks, before.cpuNanos() + cpu, ttft,
+              roundCpu));
         }
       }
       return report(totals, nginx != null);
@@ -150,17 +155,25 @@ final class RelayScenario {
     StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
         "relay: %d streams, model at %.0f tokens/s per stream, one token an event%n",
         STREAMS, env.pacedTokensPerSecond)).append(table.render());
-    double passthrough = cpuPerChunkMicros(totals.get("gateway/passthrough"));
-    double screened = cpuPerChunkMicros(totals.get("gateway/guard-optimistic"));
+    Totals base = totals.get("gateway/passthrough");
+    double passthrough = cpuPerChunkMicros(base);
+    Totals optimistic = totals.get("gateway/guard-optimistic");
+    double screened = cpuPerChunkMicros(optimistic);
+    List<Double> screenedRounds = roundRatios(optimistic, base);
     text.append(String.format(Locale.ROOT,
-        "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10)%n",
-        screened / passthrough));
+        "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10); per round %s%n",
+        screened / passthrough, spread(screenedRounds)));
     json.put("screening_over_passthrough", LatencyTable.round(screened / passthrough, 3));
-    double balanced = cpuPerChunkMicros(totals.get("gateway/balanced"));
+    json.put("screening_over_passthrough_rounds", rounded(screenedRounds));
+    Totals shipped = totals.get("gateway/balanced");
+    double balanced = cpuPerChunkMicros(shipped);
+    List<Double> balancedRounds = roundRatios(shipped, base);
     text.append(String.format(Locale.ROOT,
         "balanced (policies/balanced.yaml: input screen, optimistic spans, 10%% audit) / passthrough"
-            + " CPU per chunk: %.2f (target ≤ 1.10)%n", balanced / passthrough));
+            + " CPU per chunk: %.2f (target ≤ 1.10); per round %s%n", balanced / passthrough,
+        spread(balancedRounds)));
     json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
+    json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
       double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;
@@ -175,6 +188,39 @@ final class RelayScenario {
       text.append("nginx not on the PATH: no anchor (install nginx to compare)\n");
     }
     return new Section("relay", text.toString(), json);
+  }
+
+  /**
+   * Round {@code r}'s CPU per chunk of {@code target} over {@code base}'s in the same round: rounds
+   * of one index run back to back, so drift of the machine between rounds mostly cancels, and the
+   * spread of these ratios shows how far one run's overall ratio can be trusted.
+   */
+  private static List<Double> roundRatios(Totals target, Totals base) {
+    List<Double> out = new ArrayList<>();
+    for (int r = 0; r < Math.min(target.roundCpuUs().size(), base.roundCpuUs().size()); r++) {
+      double b = base.roundCpuUs().get(r);
+      if (b > 0) {
+        out.add(target.roundCpuUs().get(r) / b);
+      }
+    }
+    return out;
+  }
+
+  /** "median 1.08 (1.02 … 1.15)" of per-round ratios, or "-" without any. */
+  static String spread(List<Double> ratios) {
+    if (ratios.isEmpty()) {
+      return "-";
+    }
+    List<Double> sorted = new ArrayList<>(ratios);
+    sorted.sort(null);
+    return String.format(Locale.ROOT, "median %.2f (%.2f … %.2f)", median(sorted), sorted.get(0),
+        sorted.get(sorted.size() - 1));
+  }
+
+  private static JsonArray rounded(List<Double> ratios) {
+    JsonArray out = new JsonArray();
+    ratios.forEach(r -> out.add(LatencyTable.round(r, 3)));
+    return out;
   }
 
   private static double cpuPerChunkMicros(Totals t) {
