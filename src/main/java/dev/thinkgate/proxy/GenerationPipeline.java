@@ -314,6 +314,8 @@ final class GenerationPipeline {
     private final StreamScreen screen;
     private final boolean wantsUsage;
     private final SpanSplitter splitter = new SpanSplitter(OutputSpan.AUTO);
+    /** Reads the stream's texts, mostly from the bytes that changed since the last chunk. */
+    private final DeltaScan.Memo deltas = new DeltaScan.Memo();
     /** Set by the first event with a rewrite marker: the splitter keeps state from then on. */
     private boolean parseAll;
     private JsonObject usage;
@@ -355,7 +357,7 @@ final class GenerationPipeline {
 
     /** A plain event whose text is wanted: read from its bytes, which go on as they are. */
     private void relayWithText(byte[] bytes, int offset, int length) {
-      DeltaScan.Delta d = DeltaScan.scan(bytes, offset, length);
+      DeltaScan.Delta d = deltas.scan(bytes, offset, length);
       if (d == null || screen != null && !screen.canObserve(d.reasoning(), d.content())) {
         relayParsed(text(bytes, offset, length));
         return;

@@ -32,6 +32,81 @@ public final class DeltaScan {
     return fast != UNSURE ? fast : parse(data, offset, length);
   }
 
+  /**
+   * {@link #scan} for the events of one stream, in order. A stream's chunks differ mostly in their
+   * text: the bytes before the text value (id, object, created, model, index, the key) and after it
+   * (closing quote, logprobs, finish reason) repeat. When an event has the last fast-read event's
+   * bytes before and after its one text value, and between them only bytes a JSON string may hold
+   * unescaped (no quote, backslash, control character or byte over 0x7F), it parses as that event
+   * did with only that value changed: the answer is the last one with the new text, from two array
+   * comparisons instead of a parse. Anything else is scanned in full. Not thread-safe.
+   */
+  public static final class Memo {
+    private byte[] prefix;
+    private byte[] suffix;
+    private boolean content;
+    private Delta last;
+    private long reused;
+
+    /** {@link DeltaScan#scan} of the stream's next event. */
+    public Delta scan(byte[] data, int offset, int length) {
+      java.util.Objects.checkFromIndexSize(offset, length, data.length);
+      if (prefix != null) {
+        Delta same = reuse(data, offset, length);
+        if (same != null) {
+          reused++;
+          return same;
+        }
+      }
+      AsciiReader reader = new AsciiReader(data, offset, offset + length);
+      Delta fast;
+      try {
+        fast = reader.read();
+      } catch (RuntimeException e) {
+        fast = UNSURE;
+      }
+      if (fast == UNSURE) {
+        prefix = null;
+        return parse(data, offset, length);
+      }
+      if (reader.textFrom >= 0) {
+        prefix = java.util.Arrays.copyOfRange(data, offset, reader.textFrom);
+        suffix = java.util.Arrays.copyOfRange(data, reader.textTo, offset + length);
+        content = reader.textIsContent;
+        last = fast;
+      } else {
+        prefix = null;
+      }
+      return fast;
+    }
+
+    /** Events answered from the last one's shape (for tests). */
+    long reused() {
+      return reused;
+    }
+
+    private Delta reuse(byte[] data, int offset, int length) {
+      int p = prefix.length;
+      int s = suffix.length;
+      int end = offset + length;
+      if (length < p + s
+          || java.util.Arrays.mismatch(data, offset, offset + p, prefix, 0, p) >= 0
+          || java.util.Arrays.mismatch(data, end - s, end, suffix, 0, s) >= 0) {
+        return null;
+      }
+      for (int k = offset + p; k < end - s; k++) {
+        byte c = data[k];
+        if (c == '"' || c == '\\' || c < 0x20) { // < 0x20 also holds every byte over 0x7F
+          return null;
+        }
+      }
+      String text = new String(data, offset + p, length - p - s,
+          java.nio.charset.StandardCharsets.ISO_8859_1);
+      return content ? new Delta(last.reasoning(), text, last.finishReason())
+          : new Delta(text, last.content(), last.finishReason());
+    }
+  }
+
   /** Whether the fast reader decided alone (for tests). */
   static boolean readsFast(byte[] data, int offset, int length) {
     return fast(data, offset, length) != UNSURE;
@@ -101,6 +176,16 @@ public final class DeltaScan {
     private int i;
     private int keyFrom;
     private int keyTo;
+    /** Bounds of the last string {@link #stringOrNull} read without an escape, else -1. */
+    private int plainFrom = -1;
+    private int plainTo = -1;
+    /**
+     * Bounds of the delta's one text value when it is a string without escapes and the other
+     * text field is absent or null, else -1 (what {@link Memo} may reuse).
+     */
+    int textFrom = -1;
+    int textTo = -1;
+    boolean textIsContent;
 
     AsciiReader(byte[] b, int from, int end) {
       this.b = b;
@@ -148,6 +233,7 @@ public final class DeltaScan {
       boolean index = false;
       boolean sawDelta = false;
       boolean sawFinish = false;
+      int texts = 0;
       do {
         if (!key()) {
           return UNSURE;
@@ -187,6 +273,12 @@ public final class DeltaScan {
                 if (v == null || (isContent ? sawContent : sawReasoning)) {
                   return UNSURE;
                 }
+                if (v != NULL) {
+                  texts++;
+                  textFrom = plainFrom;
+                  textTo = plainTo;
+                  textIsContent = isContent;
+                }
                 if (isContent) {
                   sawContent = true;
                   content = v == NULL ? null : v;
@@ -214,6 +306,9 @@ public final class DeltaScan {
         return UNSURE; // not exactly one choice
       }
       i++;
+      if (texts != 1) {
+        textFrom = -1;
+      }
       return new Delta(reasoning, content, finish);
     }
 
@@ -266,6 +361,8 @@ public final class DeltaScan {
 
     /** A string value, {@link #NULL} for JSON null, or null when neither or not sure. */
     private String stringOrNull() {
+      plainFrom = -1;
+      plainTo = -1;
       ws();
       if (i + 4 <= end && b[i] == 'n' && b[i + 1] == 'u' && b[i + 2] == 'l' && b[i + 3] == 'l') {
         i += 4;
@@ -279,6 +376,8 @@ public final class DeltaScan {
         i++;
       }
       if (i < end && b[i] == '"') {
+        plainFrom = from;
+        plainTo = i;
         return new String(b, from, i++ - from, java.nio.charset.StandardCharsets.ISO_8859_1);
       }
       StringBuilder sb = new StringBuilder(i - from + 16);

@@ -100,6 +100,90 @@ class DeltaScanProperties {
     assertThat(DeltaScan.scan(after, 0, after.length)).as("bytes after the object").isNull();
   }
 
+  /**
+   * A stream's memo against scanning each event alone: the same answer for every event of a
+   * stream whose chunks mostly repeat their bytes around the text (as vLLM's do) and sometimes do
+   * not (another id, spacing, key, finish reason or usage, a text with escapes or non-ASCII, a
+   * chunk of another shape, broken bytes).
+   */
+  @Property(tries = 1500)
+  void aStreamsMemoAnswersAsScanningEachEventAlone(@ForAll long seed) {
+    Random r = new Random(seed);
+    DeltaScan.Memo memo = new DeltaScan.Memo();
+    String id = "chatcmpl-" + r.nextInt(1000);
+    String key = "reasoning_content";
+    boolean pretty = r.nextInt(4) == 0;
+    int events = 1 + r.nextInt(30);
+    for (int e = 0; e < events; e++) {
+      if (r.nextInt(8) == 0) {
+        key = key.equals("content") ? "reasoning_content" : "content";
+      }
+      if (r.nextInt(15) == 0) {
+        id = "chatcmpl-" + r.nextInt(1000);
+      }
+      JsonObject chunk;
+      if (r.nextInt(12) == 0) {
+        chunk = randomChunk(r);
+      } else {
+        JsonObject delta = new JsonObject().put(key, r.nextInt(3) == 0
+            ? TEXTS[r.nextInt(TEXTS.length)] : "tok" + r.nextInt(50) + (r.nextBoolean() ? " " : ""));
+        if (r.nextInt(10) == 0) {
+          delta.put(key.equals("content") ? "reasoning_content" : "content",
+              r.nextBoolean() ? null : "other");
+        }
+        chunk = new JsonObject().put("id", id).put("object", "chat.completion.chunk")
+            .put("created", 1_700_000_000L).put("model", "r1").put("choices", new JsonArray()
+                .add(new JsonObject().put("index", 0).put("delta", delta).put("logprobs", null)
+                    .put("finish_reason", r.nextInt(10) == 0 ? "stop" : null)));
+        if (r.nextInt(10) == 0) {
+          chunk.put("usage", null);
+        }
+      }
+      String json = pretty || r.nextInt(20) == 0 ? spelled(r, chunk) : chunk.encode();
+      byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+      if (r.nextInt(20) == 0) {
+        bytes[r.nextInt(bytes.length)] = (byte) r.nextInt(256);
+      }
+      int pad = r.nextInt(3);
+      byte[] framed = new byte[bytes.length + 2 * pad];
+      System.arraycopy(bytes, 0, framed, pad, bytes.length);
+      assertThat(memo.scan(framed, pad, bytes.length))
+          .as("event %d: %s", e, json)
+          .isEqualTo(DeltaScan.scan(framed, pad, bytes.length));
+    }
+  }
+
+  @Test
+  void aVllmStreamIsReadMostlyFromTheBytesThatChanged() {
+    DeltaScan.Memo memo = new DeltaScan.Memo();
+    String head = "{\"id\":\"chatcmpl-7\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+        + "\"model\":\"r1\",\"choices\":[{\"index\":0,\"delta\":{";
+    String tail = "\"},\"logprobs\":null,\"finish_reason\":null}]}";
+    List<String> events = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      events.add(head + "\"reasoning_content\":\"step " + i + tail);
+    }
+    events.add(head + "\"content\":\"The" + tail);
+    events.add(head + "\"content\":\" \\\"quoted\\\"" + tail); // an escape: read in full
+    events.add(head + "\"content\":\" answer" + tail);
+    events.add(head + "\"content\":\" caf\u00e9" + tail); // over 0x7F: read in full
+    events.add(head + "\"content\":\"\"},\"logprobs\":null,\"finish_reason\":\"stop\"}]}");
+    List<DeltaScan.Delta> read = new ArrayList<>();
+    for (String e : events) {
+      byte[] b = e.getBytes(StandardCharsets.UTF_8);
+      read.add(memo.scan(b, 0, b.length));
+    }
+    assertThat(read).containsExactly(
+        new DeltaScan.Delta("step 0", null, null), new DeltaScan.Delta("step 1", null, null),
+        new DeltaScan.Delta("step 2", null, null), new DeltaScan.Delta("step 3", null, null),
+        new DeltaScan.Delta("step 4", null, null), new DeltaScan.Delta(null, "The", null),
+        new DeltaScan.Delta(null, " \"quoted\"", null), new DeltaScan.Delta(null, " answer", null),
+        new DeltaScan.Delta(null, " café", null), new DeltaScan.Delta(null, "", "stop"));
+    // step 1-4 from the bytes that changed; the rest read in full (" answer" follows a text with
+    // an escape, which leaves no shape to reuse)
+    assertThat(memo.reused()).isEqualTo(4);
+  }
+
   /** What the scan must say, from the tree: the plain shape's texts, else null. */
   private static DeltaScan.Delta expected(JsonObject chunk) {
     if (!(chunk.getValue("choices") instanceof JsonArray choices) || choices.size() != 1
