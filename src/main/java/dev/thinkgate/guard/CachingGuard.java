@@ -179,18 +179,17 @@ public final class CachingGuard implements Guard {
     return (long) shared.count();
   }
 
-  /** Configured once: {@code MessageDigest.getInstance} walks the providers on every call. */
-  private static final MessageDigest SHA256 = newSha256();
+  /**
+   * One digest per thread, reused: {@code MessageDigest.getInstance} walks the security providers
+   * and a clone copies the digest's state, each costing more than hashing a guard prompt.
+   * {@code digest} resets it for the next use.
+   */
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(CachingGuard::newSha256);
   private static final HexFormat HEX = HexFormat.of();
 
   static String sha256(String text) {
-    MessageDigest md;
-    try {
-      md = (MessageDigest) SHA256.clone();
-    } catch (CloneNotSupportedException e) {
-      md = newSha256();
-    }
-    return HEX.formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+    return HEX.formatHex(SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static MessageDigest newSha256() {

@@ -61,7 +61,7 @@ class CachingGuardTest {
     // UTF-8, as the guard receives it: "é" is c3 a9
     assertThat(CachingGuard.sha256("\u00e9")).isEqualTo(CachingGuard.sha256(new String(
         new byte[] {(byte) 0xc3, (byte) 0xa9}, java.nio.charset.StandardCharsets.UTF_8)));
-    // Each call digests on its own copy of the shared prototype.
+    // Each thread digests on its own instance.
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
     try {
       List<java.util.concurrent.Future<Boolean>> runs = new ArrayList<>();
