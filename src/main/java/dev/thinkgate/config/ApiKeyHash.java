@@ -1,8 +1,5 @@
 package dev.thinkgate.config;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -23,11 +20,7 @@ public final class ApiKeyHash {
 
   /** SHA-256 of the key's UTF-8 bytes. */
   public static byte[] digest(String key) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
+    return Sha256.of(key);
   }
 
   /** True for {@code sha256:} followed by exactly 64 lower-case hex digits. */

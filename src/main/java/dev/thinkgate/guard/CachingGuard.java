@@ -7,9 +7,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
@@ -179,24 +176,9 @@ public final class CachingGuard implements Guard {
     return (long) shared.count();
   }
 
-  /**
-   * One digest per thread, reused: {@code MessageDigest.getInstance} walks the security providers
-   * and a clone copies the digest's state, each costing more than hashing a guard prompt.
-   * {@code digest} resets it for the next use.
-   */
-  private static final ThreadLocal<MessageDigest> SHA256 =
-      ThreadLocal.withInitial(CachingGuard::newSha256);
   private static final HexFormat HEX = HexFormat.of();
 
   static String sha256(String text) {
-    return HEX.formatHex(SHA256.get().digest(text.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available", e);
-    }
+    return HEX.formatHex(dev.thinkgate.config.Sha256.of(text));
   }
 }
