@@ -59,12 +59,7 @@ public final class DeltaScan {
         }
       }
       AsciiReader reader = new AsciiReader(data, offset, offset + length);
-      Delta fast;
-      try {
-        fast = reader.read();
-      } catch (RuntimeException e) {
-        fast = UNSURE;
-      }
+      Delta fast = fast(reader);
       if (fast == UNSURE) {
         prefix = null;
         return parse(data, offset, length);
@@ -113,8 +108,12 @@ public final class DeltaScan {
   }
 
   private static Delta fast(byte[] data, int offset, int length) {
+    return fast(new AsciiReader(data, offset, offset + length));
+  }
+
+  private static Delta fast(AsciiReader reader) {
     try {
-      return new AsciiReader(data, offset, offset + length).read();
+      return reader.read();
     } catch (RuntimeException e) {
       return UNSURE; // a bound it missed: never an answer of its own
     }
