@@ -263,9 +263,7 @@ public final class StreamScreen implements ChunkSink {
     phase = Phase.DRAINING;
     thinking.ended = true;
     answer.ended = true;
-    requestCheckpoint(thinking);
-    requestCheckpoint(answer);
-    pump();
+    checkpointAndPump();
     maybeFinish();
   }
 
