@@ -440,7 +440,7 @@ public final class GatewayServer {
         }
         Policy policy = config.policies().getOrDefault(tenant.policy(), Policy.passthrough());
         ReasoningMode mode = requestedMode(policy, request.getHeader("X-ThinkGate-Reasoning"));
-        ctx = new RequestContext(requestId, tenant, policy, route, path, body,
+        ctx = new RequestContext(requestId, tenant, policy, route, path, body, ar.result(),
             body.getBoolean("stream", false), model, RequestReader.userPrompt(body), mode,
             requestId, 0, start);
       } catch (OpenAiException e) {

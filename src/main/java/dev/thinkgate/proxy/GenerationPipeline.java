@@ -277,8 +277,12 @@ final class GenerationPipeline {
       parsed = tap;
     }
     ChunkSink sink = parsed;
-    JsonObject body = ctx.body().copy().put("model", ctx.upstreamModel());
-    UpstreamRequest request = new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO);
+    // The client's body as sent, unless the route renames the model (then re-encoded); the
+    // streamer still adds what it needs. Nothing else is rewritten on this path.
+    boolean renamed = !ctx.upstreamModel().equals(ctx.clientModel());
+    JsonObject body = renamed ? ctx.body().copy().put("model", ctx.upstreamModel()) : ctx.body();
+    UpstreamRequest request = new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO,
+        renamed ? null : ctx.bodyBytes());
     RawRelay relay = new RawRelay(sse, sink, tap, screen, wantsUsage);
     streamer.streamRaw(request, relay).onComplete(ar -> {
       if (thisAttempt != attempt || phase == Phase.FINISHED) {

@@ -151,13 +151,18 @@ final class HttpStreamer implements UpstreamStreamer {
     }
 
     void start() {
-      JsonObject body = request.body().copy();
-      body.put("stream", true);
-      JsonObject streamOptions = body.getJsonObject("stream_options");
-      streamOptions = streamOptions == null ? new JsonObject() : streamOptions.copy();
-      streamOptions.put("include_usage", true);
-      body.put("stream_options", streamOptions);
-      payload = route.post(request.path(), body.toBuffer());
+      Buffer forwarded = ForwardedBody.spliced(request.body(), request.clientBytes());
+      if (forwarded != null) {
+        payload = route.post(request.path(), forwarded);
+      } else {
+        JsonObject body = request.body().copy();
+        body.put("stream", true);
+        JsonObject streamOptions = body.getJsonObject("stream_options");
+        streamOptions = streamOptions == null ? new JsonObject() : streamOptions.copy();
+        streamOptions.put("include_usage", true);
+        body.put("stream_options", streamOptions);
+        payload = route.post(request.path(), body.toBuffer());
+      }
 
       armDeadline(Math.min(timeouts.idleMs(), Math.min(timeouts.firstByteMs(), timeouts.totalMs())));
       send(false);

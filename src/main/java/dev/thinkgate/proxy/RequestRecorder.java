@@ -147,7 +147,7 @@ final class RequestRecorder {
     RequestContext c = pending.ctx();
     ReasoningMode mode = c.mode();
     RequestContext sampleCtx = new RequestContext(c.requestId() + "-s" + sample, c.tenant(),
-        c.policy(), c.route(), c.path(), body.put("stream", true), false, c.clientModel(),
+        c.policy(), c.route(), c.path(), body.put("stream", true), null, false, c.clientModel(),
         c.userPrompt(), mode, group, sample, System.nanoTime());
     return background.apply(sampleCtx)
         .compose(o -> withResponseVerdict(o.ctx(), toRecord(o)));

@@ -53,6 +53,8 @@ class RawRelayIT {
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   /** What the upstream answers to each call: the wire bytes and where to cut them. */
   private final ConcurrentLinkedQueue<byte[]> wires = new ConcurrentLinkedQueue<>();
+  /** The generation request bodies the upstream received, as bytes. */
+  private final ConcurrentLinkedQueue<Buffer> received = new ConcurrentLinkedQueue<>();
   private final Random random = new Random(20261123L);
   private GatewayServer gateway;
   private String base;
@@ -64,6 +66,7 @@ class RawRelayIT {
         req.response().end("{}"); // health probes
         return;
       }
+      received.add(b);
       byte[] wire = wires.remove();
       var resp = req.response().setChunked(true).putHeader("Content-Type", "text/event-stream");
       int from = 0;
@@ -216,6 +219,51 @@ class RawRelayIT {
     assertThat(data).hasSize(2);
     assertThat(new JsonObject(data.get(1)).getJsonObject("error").getString("message"))
         .contains("engine died");
+  }
+
+  @Test
+  void theClientsBodyGoesUpstreamAsSentWithOnlyTheUsageOptionSplicedIn() throws Exception {
+    // Given a streaming request spelled as no JSON encoder would: spaces, a lone surrogate escape
+    // (a re-encode writes "?"), a number beyond double's range (re-encoded as "Infinity"), and a
+    // duplicate key whose last value counts, as in vLLM's Python json
+    String sent = " {\"model\" : \"m\", \"messages\":[{\"role\":\"user\",\"content\":\"q \\ud800\"}],"
+        + "\"stream\":false, \"x_extra\": 1e400, \"stream\" : true}\n";
+    wires.add(wire("\n", FIRST, LAST, "[DONE]"));
+
+    // When
+    streamRaw(sent);
+
+    // Then the upstream gets those bytes with one member spliced after the opening brace
+    assertThat(received.remove().toString(StandardCharsets.UTF_8)).isEqualTo(
+        " {\"stream_options\":{\"include_usage\":true},\"model\" : \"m\", \"messages\":[{\"role\":"
+            + "\"user\",\"content\":\"q \\ud800\"}],\"stream\":false, \"x_extra\": 1e400,"
+            + " \"stream\" : true}\n");
+  }
+
+  @Test
+  void aClientsOwnStreamOptionsAreReEncodedWithUsageOn() throws Exception {
+    // Given a request that asks for no usage (the gateway needs it, and drops it when not asked)
+    wires.add(wire("\n", FIRST, LAST, "[DONE]"));
+
+    // When
+    streamBody(new JsonObject().put("stream_options", new JsonObject().put("include_usage", false)));
+
+    // Then the body is the parse, re-encoded, with usage on
+    JsonObject upstream = new JsonObject(received.remove());
+    assertThat(upstream.getJsonObject("stream_options").getBoolean("include_usage")).isTrue();
+    assertThat(upstream.getBoolean("stream")).isTrue();
+    assertThat(upstream.getString("model")).isEqualTo("m");
+  }
+
+  private byte[] streamRaw(String body) throws Exception {
+    HttpRequest post = HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+        .timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+    HttpResponse<byte[]> response = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).isEqualTo(200);
+    return response.body();
   }
 
   private byte[] streamBody(JsonObject extra) throws Exception {
