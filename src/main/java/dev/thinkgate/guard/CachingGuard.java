@@ -23,7 +23,12 @@ import java.util.function.Function;
 public final class CachingGuard implements Guard {
 
   private final Guard delegate;
+  /** The text hashed for a request's key, also what {@link #call} sends. */
   private final Function<GuardRequest, String> wireText;
+  /** Hashed before the wire text: what else sets the guard's answer (format, API, model). */
+  private final String keyPrefix;
+  /** Calls the delegate for a request whose wire text is given. */
+  private final java.util.function.BiFunction<GuardRequest, String, Future<GuardVerdict>> call;
   private final Cache<String, GuardVerdict> cache;
   private final ConcurrentHashMap<String, Future<GuardVerdict>> inFlight = new ConcurrentHashMap<>();
   /** Calls to the delegate not finished yet, by the future shared with their waiters. */
@@ -56,7 +61,27 @@ public final class CachingGuard implements Guard {
   /** @param secondLevel the shared verdict cache asked after a miss here; null = none */
   public CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, long maxEntries,
       Duration ttl, Ticker ticker, MeterRegistry registry, RedisVerdictCache secondLevel) {
+    this(delegate, wireText, "", (request, text) -> delegate.judge(request), maxEntries, ttl,
+        ticker, registry, secondLevel);
+  }
+
+  /**
+   * A cache in front of a guard that renders its own calls: each request is rendered once, for
+   * the key ({@code keyPrefix} and the rendered text) and, on a miss, for the call.
+   */
+  public CachingGuard(RenderingGuard delegate, String keyPrefix, long maxEntries, Duration ttl,
+      Ticker ticker, MeterRegistry registry, RedisVerdictCache secondLevel) {
+    this(delegate, delegate::render, keyPrefix, (request, text) -> delegate.judgeRendered(text),
+        maxEntries, ttl, ticker, registry, secondLevel);
+  }
+
+  private CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, String keyPrefix,
+      java.util.function.BiFunction<GuardRequest, String, Future<GuardVerdict>> call,
+      long maxEntries, Duration ttl, Ticker ticker, MeterRegistry registry,
+      RedisVerdictCache secondLevel) {
     this.secondLevel = secondLevel;
+    this.keyPrefix = keyPrefix;
+    this.call = call;
     if (maxEntries < 1) {
       throw new IllegalArgumentException("cacheMaxEntries must be >= 1, was " + maxEntries);
     }
@@ -80,9 +105,11 @@ public final class CachingGuard implements Guard {
 
   @Override
   public Future<GuardVerdict> judge(GuardRequest request) {
+    String text;
     String key;
     try {
-      key = sha256(wireText.apply(request));
+      text = wireText.apply(request);
+      key = sha256(keyPrefix.isEmpty() ? text : keyPrefix + text);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -105,7 +132,7 @@ public final class CachingGuard implements Guard {
     Shared entry = new Shared();
     sharedCalls.put(promise.future(), entry);
     if (secondLevel == null) {
-      callDelegate(request, key, promise, entry);
+      callDelegate(request, text, key, promise, entry);
       return promise.future();
     }
     secondLevel.get(key).onComplete(ar -> {
@@ -117,22 +144,22 @@ public final class CachingGuard implements Guard {
         finish(key, promise, Future.failedFuture(new GuardException(
             GuardException.Kind.CANCELLED, "every caller gave up before the guard was called")));
       } else {
-        callDelegate(request, key, promise, entry);
+        callDelegate(request, text, key, promise, entry);
       }
     });
     return promise.future();
   }
 
-  private void callDelegate(GuardRequest request, String key, Promise<GuardVerdict> promise,
-      Shared entry) {
-    Future<GuardVerdict> call;
+  private void callDelegate(GuardRequest request, String text, String key,
+      Promise<GuardVerdict> promise, Shared entry) {
+    Future<GuardVerdict> started;
     try {
-      call = delegate.judge(request);
+      started = call.apply(request, text);
     } catch (RuntimeException e) {
-      call = Future.failedFuture(e);
+      started = Future.failedFuture(e);
     }
-    entry.delegateCall = call;
-    call.onComplete(ar -> {
+    entry.delegateCall = started;
+    started.onComplete(ar -> {
       if (ar.succeeded()) {
         cache.put(key, ar.result());
         if (secondLevel != null) {
@@ -162,6 +189,11 @@ public final class CachingGuard implements Guard {
         entry.abandoned = true;
       }
     }
+  }
+
+  /** The cache key of {@code request} (for tests: the L2 key other replicas share). */
+  String keyOf(GuardRequest request) {
+    return sha256(keyPrefix + wireText.apply(request));
   }
 
   public long hitCount() {

@@ -68,7 +68,7 @@ public final class Guards {
             Math.max(1, effective.timeoutMs()))))
         .with(new PoolOptions().setHttp1MaxSize(Math.max(1, effective.maxInFlight())))
         .build();
-    Guard guard = new HttpGuard(effective, format, client, transports, vertx, registry, env,
+    HttpGuard guard = new HttpGuard(effective, format, client, transports, vertx, registry, env,
         System::currentTimeMillis);
     if (effective.cacheMaxEntries() <= 0 || effective.cacheTtlMs() <= 0) {
       return guard;
@@ -78,8 +78,10 @@ public final class Guards {
         ? new RedisVerdictCache(effective.name(), sharedState, stateErrors, effective.cacheTtlMs(),
             registry)
         : null;
-    return new CachingGuard(guard, r -> effective.format().wire() + '\u0000' + api + '\u0000'
-        + effective.model() + '\u0000' + format.wireText(r, api), effective.cacheMaxEntries(),
+    // the key text is unchanged since keys were first shared in Redis: replicas of either
+    // version find each other's verdicts
+    return new CachingGuard(guard, effective.format().wire() + '\u0000' + api + '\u0000'
+        + effective.model() + '\u0000', effective.cacheMaxEntries(),
         Duration.ofMillis(effective.cacheTtlMs()), Ticker.systemTicker(), registry, secondLevel);
   }
 }

@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
@@ -37,7 +38,7 @@ import java.util.function.LongSupplier;
  * key is read once from the injected environment and sent as a Bearer token; it is never logged.
  * Thread-safe: one instance serves every event loop.
  */
-public final class HttpGuard implements Guard {
+public final class HttpGuard implements RenderingGuard {
 
   private static final System.Logger LOG = System.getLogger(HttpGuard.class.getName());
 
@@ -46,6 +47,7 @@ public final class HttpGuard implements Guard {
   private final HttpClient client;
   private final Vertx vertx;
   private final String endpoint;
+  private final String bodyHead;
   private final String authorization;
   /** Calls made on an event loop go through it when set. */
   private final GuardTransport transport;
@@ -101,6 +103,7 @@ public final class HttpGuard implements Guard {
           + config.format().wire() + " needs api: chat");
     }
     this.endpoint = endpoint(config.url(), config.api());
+    this.bodyHead = bodyHead(config, format);
     String key = config.apiKeyEnv() == null ? null : env.apply(config.apiKeyEnv());
     if (config.apiKeyEnv() != null && (key == null || key.isBlank())) {
       LOG.log(System.Logger.Level.WARNING, "guard {0}: environment variable {1} is not set; calling without a key",
@@ -152,13 +155,13 @@ public final class HttpGuard implements Guard {
   }
 
   @Override
-  public Future<GuardVerdict> judge(GuardRequest request) {
-    String body;
-    try {
-      body = body(request).encode();
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+  public String render(GuardRequest request) {
+    return format.wireText(request, config.api());
+  }
+
+  @Override
+  public Future<GuardVerdict> judgeRendered(String rendered) {
+    String body = body(rendered);
     CircuitBreaker.Permit permit = breaker.acquire();
     if (permit == CircuitBreaker.Permit.REJECTED) {
       calls.get(Outcome.CIRCUIT_OPEN).increment();
@@ -218,16 +221,25 @@ public final class HttpGuard implements Guard {
     return new GuardException(Kind.CANCELLED, "guard " + config.name() + " call cancelled");
   }
 
-  JsonObject body(GuardRequest request) {
-    JsonObject body = new JsonObject().put("model", config.model()).put("temperature", 0)
+  /** The call's JSON body around {@code rendered}, the prompt or the encoded messages. */
+  String body(String rendered) {
+    // bodyHead ends in "prompt": or "messages": ; the encoded messages are JSON already
+    String value = config.api() == GuardApi.CHAT ? rendered : Json.encode(rendered);
+    return new StringBuilder(bodyHead.length() + value.length() + 1).append(bodyHead)
+        .append(value).append('}').toString();
+  }
+
+  /** Every member of the body but the last, the prompt or the messages, whose key ends it. */
+  private static String bodyHead(GuardConfig config, GuardPromptFormat format) {
+    JsonObject head = new JsonObject().put("model", config.model()).put("temperature", 0)
         .put("max_tokens", format.maxTokens()).put("stream", false);
-    if (config.api() == GuardApi.CHAT) {
-      body.put("messages", format.messages(request));
-    } else {
+    if (config.api() != GuardApi.CHAT) {
       // The prompt already starts with <|begin_of_text|>; vLLM must not add a second BOS.
-      body.put("prompt", format.prompt(request)).put("add_special_tokens", false);
+      head.put("add_special_tokens", false);
     }
-    return body;
+    String members = head.encode();
+    return members.substring(0, members.length() - 1) + ",\""
+        + (config.api() == GuardApi.CHAT ? "messages" : "prompt") + "\":";
   }
 
   /** Largest guard reply read; a verdict is a few tokens, so anything near this is not one. */

@@ -42,6 +42,52 @@ class CachingGuardTest {
     }
   }
 
+  /** A rendering guard that counts its renders and records what it was asked to send. */
+  private static final class CountingRenderer implements RenderingGuard {
+    final AtomicLong renders = new AtomicLong();
+    final List<String> sent = new ArrayList<>();
+    final LlamaGuardFormat format = LlamaGuardFormat.llamaGuard3();
+
+    @Override
+    public String name() {
+      return "renderer";
+    }
+
+    @Override
+    public String render(GuardRequest request) {
+      renders.incrementAndGet();
+      return format.prompt(request);
+    }
+
+    @Override
+    public Future<GuardVerdict> judgeRendered(String rendered) {
+      sent.add(rendered);
+      return Future.succeededFuture(new GuardVerdict(true, List.of(), 1, false));
+    }
+  }
+
+  @Test
+  void aRenderingGuardIsRenderedOnceACallAndKeyedAsTheWireTextAfterItsPrefix() {
+    CountingRenderer renderer = new CountingRenderer();
+    String prefix = "llama-guard-3\u0000COMPLETIONS\u0000lg\u0000";
+    CachingGuard rendering = new CachingGuard(renderer, prefix, 10, Duration.ofSeconds(10),
+        ticker, new SimpleMeterRegistry(), null);
+
+    // When a miss, then a hit
+    assertThat(rendering.judge(a).result().cached()).isFalse();
+    assertThat(rendering.judge(a).result().cached()).isTrue();
+
+    // Then each judge rendered once, the call sent that very text
+    assertThat(renderer.renders.get()).isEqualTo(2);
+    assertThat(renderer.sent).containsExactly(format.prompt(a));
+    // and the key is what it was before the guard rendered for the cache (the function form):
+    // replicas of either version share their Redis entries
+    CachingGuard legacy = new CachingGuard(delegate, r -> prefix + format.prompt(r), 10,
+        Duration.ofSeconds(10), ticker, new SimpleMeterRegistry());
+    assertThat(rendering.keyOf(a)).isEqualTo(legacy.keyOf(a))
+        .isEqualTo(CachingGuard.sha256(prefix + format.prompt(a)));
+  }
+
   private final ManualGuard delegate = new ManualGuard();
   private final AtomicLong nanos = new AtomicLong();
   private final Ticker ticker = nanos::get;

@@ -120,6 +120,10 @@ class HttpGuardTest {
     assertThat(body.getInteger("temperature")).isZero();
     assertThat(body.getInteger("max_tokens")).isEqualTo(64);
     assertThat(body.getString("model")).isEqualTo("meta-llama/Llama-Guard-3-8B");
+    assertThat(body.getBoolean("add_special_tokens")).isFalse();
+    assertThat(body.getBoolean("stream")).isFalse();
+    assertThat(body.fieldNames()).containsExactlyInAnyOrder("model", "temperature", "max_tokens",
+        "stream", "add_special_tokens", "prompt");
     assertThat(authHeaders).containsExactly("Bearer sk-secret");
     assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "safe").counter().count()).isEqualTo(1);
     assertThat(registry.get("thinkgate.guard.latency").timer().count()).isEqualTo(1);
@@ -147,7 +151,11 @@ class HttpGuardTest {
 
     assertThat(v.categories()).containsExactly("S9");
     assertThat(paths).containsExactly("/v1/chat/completions");
-    assertThat(bodies.get(0).getJsonArray("messages")).hasSize(2);
+    assertThat(bodies.get(0).getJsonArray("messages"))
+        .isEqualTo(LlamaGuardFormat.llamaGuard3().messages(request)).hasSize(2);
+    assertThat(bodies.get(0).fieldNames()).containsExactlyInAnyOrder("model", "temperature",
+        "max_tokens", "stream", "messages");
+    assertThat(bodies.get(0).getString("model")).isEqualTo("lg");
     assertThat(authHeaders).containsExactly("null");
   }
 
