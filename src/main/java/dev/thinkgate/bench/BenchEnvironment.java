@@ -67,6 +67,8 @@ final class BenchEnvironment implements AutoCloseable {
   final StallingGuardFront front;
   final GatewayServer gateway;
   final AuditCapture audit = new AuditCapture();
+  /** The gateway's metrics (its guards count their calls here). */
+  final GatewayMetrics metrics;
   final GuardConfig guardConfig;
   /** The paced emulator's speed, tokens per second per stream. */
   final double pacedTokensPerSecond;
@@ -78,7 +80,7 @@ final class BenchEnvironment implements AutoCloseable {
     // The emulators on epoll too: on NIO the paced model's loop made ~26,000 epoll_wait calls a
     // second, CPU taken from the two cores the gateway under test runs on.
     backend = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    GatewayMetrics metrics = new GatewayMetrics();
+    metrics = new GatewayMetrics();
     gatewayVertx = Vertx.builder()
         .with(new VertxOptions().setPreferNativeTransport(true) // epoll where available (Linux)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
@@ -147,6 +149,12 @@ final class BenchEnvironment implements AutoCloseable {
     gateway = new GatewayServer(gatewayVertx, loaded.config(), metrics, name -> null,
         BenchPolicies.PASSTHROUGH, audit, System::currentTimeMillis);
     gatewayUrl = "http://127.0.0.1:" + gateway.start("127.0.0.1", 0).await();
+  }
+
+  /** Guard calls the gateway finished so far, every guard and outcome. */
+  long guardCalls() {
+    return Math.round(metrics.registry().find("thinkgate.guard.calls").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
   }
 
   /** Drops the emulators' request logs (they keep a copy of every body). */

@@ -51,7 +51,8 @@ final class RelayScenario {
   }
 
   /** A target's rounds summed, and each round's CPU per chunk (µs) in round order. */
-  private record Totals(long chunks, long cpuNanos, List<Double> ttftMs, List<Double> roundCpuUs) {}
+  record Totals(long chunks, long requests, long guardCalls, long cpuNanos,
+      List<Double> ttftMs, List<Double> roundCpuUs) {}
 
   Section run() {
     String markers = options.markers();
@@ -88,16 +89,18 @@ final class RelayScenario {
       }
       Map<String, Totals> totals = new LinkedHashMap<>();
       targets.keySet().forEach(k -> totals.put(k,
-          new Totals(0, 0, new ArrayList<>(), new ArrayList<>())));
+          new Totals(0, 0, 0, 0, new ArrayList<>(), new ArrayList<>())));
       List<Map.Entry<String, Target>> order = new ArrayList<>(targets.entrySet());
       for (int r = 0; r < options.rounds(); r++) {
         for (Map.Entry<String, Target> t : rotated(order, r)) {
           progress.line("relay round " + (r + 1) + "/" + options.rounds() + " " + t.getKey());
           CpuMeter meter = meters.get(t.getKey());
           long cpuBefore = meter.cpuNanos();
+          long callsBefore = env.guardCalls();
           Measurement m = client.runRound(t.getValue(), STREAMS, round, stagger,
               () -> client.uniquePrompt(markers));
           long cpu = meter.cpuNanos() - cpuBefore;
+          long calls = env.guardCalls() - callsBefore;
           Measurement.Row row = m.row(t.getKey(), STREAMS);
           Totals before = totals.get(t.getKey());
           List<Double> ttft = new ArrayList<>(before.ttftMs());
@@ -105,8 +108,9 @@ final class RelayScenario {
           long chunks = Math.round(row.chunksPerRequest() * row.requests());
           List<Double> roundCpu = new ArrayList<>(before.roundCpuUs());
           roundCpu.add(chunks == 0 ? 0 : cpu / 1e3 / chunks);
-          totals.put(t.getKey(), new Totals(before.chunks() + chunks, before.cpuNanos() + cpu, ttft,
-              roundCpu));
+          totals.put(t.getKey(), new Totals(before.chunks() + chunks,
+              before.requests() + row.requests(), before.guardCalls() + calls,
+              before.cpuNanos() + cpu, ttft, roundCpu));
         }
       }
       return report(totals, nginx != null);
@@ -174,6 +178,7 @@ final class RelayScenario {
         spread(balancedRounds)));
     json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
     json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
+    text.append(guardCallCost(totals, base, json));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
       double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;
@@ -188,6 +193,32 @@ final class RelayScenario {
       text.append("nginx not on the PATH: no anchor (install nginx to compare)\n");
     }
     return new Section("relay", text.toString(), json);
+  }
+
+  /**
+   * What one guard call costs the gateway: each screened target's CPU above passthrough's, per
+   * guard call. The guard calls of a stream are fixed by its policy (a checkpoint per span at
+   * these lengths, the input screen, the audit's whole-response verdict), so this is what sets
+   * how far screening can come near passthrough.
+   */
+  static String guardCallCost(Map<String, Totals> totals, Totals base, JsonObject json) {
+    double passthrough = cpuPerChunkMicros(base);
+    StringBuilder line = new StringBuilder();
+    JsonObject out = new JsonObject();
+    totals.forEach((name, t) -> {
+      if (t.guardCalls() == 0 || t.requests() == 0) {
+        return;
+      }
+      double perStream = (double) t.guardCalls() / t.requests();
+      double perCall = (cpuPerChunkMicros(t) - passthrough) * t.chunks() / t.guardCalls();
+      line.append(line.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT,
+          "%s %.1f calls a stream, %.0f µs each", name.replace("gateway/", ""), perStream,
+          perCall));
+      out.put(name, new JsonObject().put("guard_calls_per_stream", LatencyTable.round(perStream, 2))
+          .put("cpu_above_passthrough_per_call_us", LatencyTable.round(perCall, 1)));
+    });
+    json.put("guard_calls", out);
+    return line.isEmpty() ? "" : "guard calls (CPU above passthrough per call): " + line + "\n";
   }
 
   /**

@@ -2,7 +2,10 @@ package dev.thinkgate.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RelayScenarioTest {
@@ -20,5 +23,26 @@ class RelayScenarioTest {
     assertThat(RelayScenario.spread(List.of(1.15, 0.98, 1.04))).isEqualTo("median 1.04 (0.98 … 1.15)");
     assertThat(RelayScenario.spread(List.of(1.2))).isEqualTo("median 1.20 (1.20 … 1.20)");
     assertThat(RelayScenario.spread(List.of())).isEqualTo("-");
+  }
+
+  @Test
+  void eachGuardCallIsChargedTheScreenedTargetsCpuAbovePassthrough() {
+    // passthrough: 10 µs a chunk; screened: 12 µs a chunk over 1,000 chunks of 10 streams, which
+    // made 30 guard calls: 2,000 µs above passthrough, 3 calls a stream, 66.7 µs a call
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
+    RelayScenario.Totals screened = new RelayScenario.Totals(1_000, 10, 30, 12_000_000, List.of(), List.of());
+    Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
+    totals.put("gateway/passthrough", base);
+    totals.put("gateway/guard-optimistic", screened);
+    JsonObject json = new JsonObject();
+
+    String line = RelayScenario.guardCallCost(totals, base, json);
+
+    assertThat(line).isEqualTo("guard calls (CPU above passthrough per call): guard-optimistic 3.0"
+        + " calls a stream, 67 µs each\n");
+    JsonObject row = json.getJsonObject("guard_calls").getJsonObject("gateway/guard-optimistic");
+    assertThat(row.getDouble("guard_calls_per_stream")).isEqualTo(3.0);
+    assertThat(row.getDouble("cpu_above_passthrough_per_call_us")).isEqualTo(66.7);
+    assertThat(json.getJsonObject("guard_calls").containsKey("gateway/passthrough")).isFalse();
   }
 }
