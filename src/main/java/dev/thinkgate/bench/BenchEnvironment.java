@@ -157,6 +157,24 @@ final class BenchEnvironment implements AutoCloseable {
         .mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
   }
 
+  /**
+   * Waits, at most {@code timeout}, until the gateway has no guard call in flight. A stream's last
+   * call (the audit's whole-response verdict) ends after its client read {@code [DONE]}; its CPU
+   * and its count belong to the round that made it, not to the next target's.
+   */
+  void awaitGuardsIdle(java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && metrics.registry().find("thinkgate.guard.inflight")
+        .gauges().stream().mapToDouble(io.micrometer.core.instrument.Gauge::value).sum() > 0) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   /** Drops the emulators' request logs (they keep a copy of every body). */
   void forgetRequests() {
     model.clearRequests();

@@ -99,6 +99,7 @@ final class RelayScenario {
           long callsBefore = env.guardCalls();
           Measurement m = client.runRound(t.getValue(), STREAMS, round, stagger,
               () -> client.uniquePrompt(markers));
+          env.awaitGuardsIdle(Duration.ofSeconds(2));
           long cpu = meter.cpuNanos() - cpuBefore;
           long calls = env.guardCalls() - callsBefore;
           Measurement.Row row = m.row(t.getKey(), STREAMS);
