@@ -10,9 +10,8 @@ import java.nio.charset.StandardCharsets;
  * client already asked to stream and sent no {@code stream_options}, the one member is spliced in
  * after the opening brace and every other byte goes upstream as the client sent it. That saves a
  * copy and a re-encode of the body on the way to the first token, and keeps what a re-encode
- * would change: a lone surrogate escape ({@code "\ud800"}, which Jackson reads as U+FFFD's
- * stand-in {@code ?}), a number out of double's range ({@code 1e400}, re-encoded as the string
- * {@code "Infinity"}), the client's number formatting and key order.
+ * would change: a number out of a double's range ({@code 1e400}, re-encoded as the string
+ * {@code "Infinity"}), the spelling of numbers ({@code 1e3} became {@code 1000.0}), spaces.
  *
  * <p>Duplicate keys stay as sent: the gateway's parser (Jackson) and vLLM's (Python's
  * {@code json}) both keep the last, and the spliced member comes first, so it is only added when

@@ -223,9 +223,9 @@ class RawRelayIT {
 
   @Test
   void theClientsBodyGoesUpstreamAsSentWithOnlyTheUsageOptionSplicedIn() throws Exception {
-    // Given a streaming request spelled as no JSON encoder would: spaces, a lone surrogate escape
-    // (a re-encode writes "?"), a number beyond double's range (re-encoded as "Infinity"), and a
-    // duplicate key whose last value counts, as in vLLM's Python json
+    // Given a streaming request spelled as no JSON encoder would: spaces, a lowercase escape, a
+    // number beyond double's range (a re-encode wrote the string "Infinity"), and a duplicate
+    // key whose last value counts, as in vLLM's Python json
     String sent = " {\"model\" : \"m\", \"messages\":[{\"role\":\"user\",\"content\":\"q \\ud800\"}],"
         + "\"stream\":false, \"x_extra\": 1e400, \"stream\" : true}\n";
     wires.add(wire("\n", FIRST, LAST, "[DONE]"));
