@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -134,7 +135,7 @@ public final class DemoCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         Gateway g = gateway;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          g.close();
+          g.shutdown();
           vertx.close().await();
           stop.countDown();
         }));
@@ -148,12 +149,40 @@ public final class DemoCommand implements Callable<Integer> {
     } finally {
       if (!serve) {
         if (gateway != null) {
+          awaitSafeAtKSamples(metrics, out);
           gateway.close();
         }
         vertx.close().await();
       }
     }
   }
+
+  /**
+   * Waits (at most {@link #SAFE_AT_K_WAIT_MS}) for the Safe@K samples the walkthrough started in
+   * the background: closing under them cut their generations and guard calls off, lost their
+   * audit records and had Netty log a connection refused mid-close.
+   */
+  private static void awaitSafeAtKSamples(GatewayMetrics metrics, PrintStream out)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SAFE_AT_K_WAIT_MS);
+    boolean told = false;
+    while (System.nanoTime() < deadline) {
+      double inFlight = metrics.registry().find("thinkgate.safeatk.in.flight").gauges().stream()
+          .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
+      if (inFlight <= 0) {
+        return;
+      }
+      if (!told) {
+        out.printf("(waiting for %.0f background Safe@K sample%s to reach the audit file)%n",
+            inFlight, inFlight == 1 ? "" : "s");
+        told = true;
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /** How long the demo waits for its background Safe@K samples before it exits anyway. */
+  static final long SAFE_AT_K_WAIT_MS = 30_000;
 
   private List<String> policyNames() throws Exception {
     List<String> names = new ArrayList<>();
