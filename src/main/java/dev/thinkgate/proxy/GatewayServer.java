@@ -13,6 +13,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -440,9 +441,12 @@ public final class GatewayServer {
         }
         Policy policy = config.policies().getOrDefault(tenant.policy(), Policy.passthrough());
         ReasoningMode mode = requestedMode(policy, request.getHeader("X-ThinkGate-Reasoning"));
-        ctx = new RequestContext(requestId, tenant, policy, route, path, body, ar.result(),
-            body.getBoolean("stream", false), model, RequestReader.userPrompt(body), mode,
-            requestId, 0, start);
+        boolean streaming = body.getBoolean("stream", false);
+        // the client's bytes stay with the request only where the raw relay may forward them
+        // (a stream that sent no stream_options): a long chat history is not held twice
+        Buffer forwardable = streaming && !body.containsKey("stream_options") ? ar.result() : null;
+        ctx = new RequestContext(requestId, tenant, policy, route, path, body, forwardable,
+            streaming, model, RequestReader.userPrompt(body), mode, requestId, 0, start);
       } catch (OpenAiException e) {
         reject(response, e, path, open);
         return;

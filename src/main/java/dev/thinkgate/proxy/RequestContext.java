@@ -10,8 +10,9 @@ import io.vertx.core.json.JsonObject;
  * Everything decided about one request before generation starts.
  *
  * @param path the client's endpoint ({@code /v1/chat/completions} or {@code /v1/completions})
- * @param bodyBytes the bytes {@code body} was parsed from, as the client sent them; null when
- *     {@code body} is not the client's (a background sample's)
+ * @param bodyBytes the bytes {@code body} was parsed from, as the client sent them, for a stream
+ *     that sent no {@code stream_options} (what the raw relay may forward); null otherwise, and
+ *     when {@code body} is not the client's (a background sample's)
  * @param userPrompt the text the guard judges as the user turn
  * @param mode the requested mode (policy default or allowed override)
  * @param group the Safe@K group id (the request id for the client's own sample)
