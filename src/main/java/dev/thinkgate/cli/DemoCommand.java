@@ -160,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
   /**
    * Waits (at most {@link #SAFE_AT_K_WAIT_MS}) for the Safe@K samples the walkthrough started in
    * the background: closing under them cut their generations and guard calls off, lost their
-   * audit records and had Netty log a connection refused mid-close.
+   * audit records, and once had Netty log a failed channel registration mid-close.
    */
   private static void awaitSafeAtKSamples(GatewayMetrics metrics, PrintStream out)
       throws InterruptedException {

@@ -23,11 +23,11 @@ import java.util.function.Function;
 public final class CachingGuard implements Guard {
 
   private final Guard delegate;
-  /** The text hashed for a request's key, also what {@link #call} sends. */
+  /** The text hashed for a request's key; for a {@link RenderingGuard}, also what it sends. */
   private final Function<GuardRequest, String> wireText;
   /** Hashed before the wire text: what else sets the guard's answer (format, API, model). */
   private final String keyPrefix;
-  /** Calls the delegate for a request whose wire text is given. */
+  /** Calls the delegate for a request and its wire text (which only a rendering guard uses). */
   private final java.util.function.BiFunction<GuardRequest, String, Future<GuardVerdict>> call;
   private final Cache<String, GuardVerdict> cache;
   private final ConcurrentHashMap<String, Future<GuardVerdict>> inFlight = new ConcurrentHashMap<>();
