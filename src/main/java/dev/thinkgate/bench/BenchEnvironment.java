@@ -151,6 +151,54 @@ final class BenchEnvironment implements AutoCloseable {
     gatewayUrl = "http://127.0.0.1:" + gateway.start("127.0.0.1", 0).await();
   }
 
+  /**
+   * CPU of one gateway event loop per guard call made alone: the bench's guard (as the gateway
+   * builds it: verdict cache, pooled HTTP/1.1 client) called from that loop once a millisecond
+   * with a new prompt, {@code calls} calls after {@code warmUp} unmeasured ones, the loop's CPU
+   * from the first measured call to the last reply divided by {@code calls}. Each call here
+   * wakes the loop twice (the timer that starts it, its reply); inside a relayed stream it
+   * starts in the wake-up that relays the chunk that reached its checkpoint.
+   */
+  double guardCallAloneMicros(int warmUp, int calls) {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    dev.thinkgate.guard.Guard alone = dev.thinkgate.guard.Guards.create(guardConfig, gatewayVertx,
+        registry, name -> null, () -> null, new dev.thinkgate.state.StateErrors(registry),
+        (url, authorization, connectMs) -> new dev.thinkgate.proxy.PooledHttp1Client(gatewayVertx,
+            url, connectMs, authorization));
+    io.vertx.core.Context loop = gatewayVertx.getOrCreateContext();
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.concurrent.CompletableFuture<Double> result = new java.util.concurrent.CompletableFuture<>();
+    String thought = "Let me think about this step by step, and check each part of it. ".repeat(6);
+    loop.runOnContext(v -> new Object() {
+      final long thread = Thread.currentThread().getId();
+      int started;
+      int answered;
+      long cpuStart;
+
+      void next() {
+        if (started == warmUp) {
+          cpuStart = mx.getThreadCpuTime(thread);
+        }
+        int n = started++;
+        alone.judge(new dev.thinkgate.guard.GuardRequest("How do I bake bread?",
+            thought + n + " " + System.nanoTime(), List.of())).onComplete(ar -> {
+              if (++answered == warmUp + calls) {
+                result.complete((mx.getThreadCpuTime(thread) - cpuStart) / 1e3 / calls);
+              }
+            });
+        if (started < warmUp + calls) {
+          gatewayVertx.setTimer(1, id -> next());
+        }
+      }
+    }.next());
+    try {
+      return result.get(2L * (warmUp + calls) + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("guard calls alone did not finish", e);
+    }
+  }
+
   /** Guard calls the gateway finished so far, every guard and outcome. */
   long guardCalls() {
     return Math.round(metrics.registry().find("thinkgate.guard.calls").counters().stream()

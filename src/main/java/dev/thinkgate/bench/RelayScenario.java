@@ -114,7 +114,9 @@ final class RelayScenario {
               before.cpuNanos() + cpu, ttft, roundCpu));
         }
       }
-      return report(totals, nginx != null);
+      progress.line("relay: guard calls alone");
+      double alone = env.guardCallAloneMicros(500, 2_000);
+      return report(totals, nginx != null, alone);
     } finally {
       if (nginx != null) {
         nginx.stop();
@@ -133,7 +135,7 @@ final class RelayScenario {
     return out;
   }
 
-  private Section report(Map<String, Totals> totals, boolean withNginx) {
+  private Section report(Map<String, Totals> totals, boolean withNginx, double guardCallAlone) {
     double directTtft = median(totals.get("direct").ttftMs());
     Double nginxCpu = withNginx ? cpuPerChunkMicros(totals.get("nginx")) : null;
     TextTable table = new TextTable("target", "chunks", "CPU/chunk µs", "× nginx",
@@ -180,6 +182,9 @@ final class RelayScenario {
     json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
     json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
     text.append(guardCallCost(totals, base, json));
+    text.append(String.format(Locale.ROOT, "a guard call alone (one a millisecond from one loop,"
+        + " cache missed): %.0f µs of that loop's CPU%n", guardCallAlone));
+    json.put("guard_call_alone_us", LatencyTable.round(guardCallAlone, 1));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
       double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;

@@ -120,6 +120,16 @@ class BenchSmokeIT {
     // hold never lets the unsafe phrase out
     assertThat(holdPaced.getInteger("phrase_shown")).isZero();
     assertThat(holdPaced.getInteger("lag_max_tokens")).isZero();
+
+    // relay: a screened stream made its span checkpoints and the audit's whole-response verdict
+    // (one call each here: spans shorter than a checkpoint), passthrough none, and a guard call
+    // alone cost its loop some CPU
+    JsonObject relay = section(report, "relay");
+    JsonObject calls = relay.getJsonObject("guard_calls");
+    assertThat(calls.containsKey("gateway/passthrough")).isFalse();
+    assertThat(calls.getJsonObject("gateway/guard-optimistic").getDouble("guard_calls_per_stream"))
+        .isBetween(2.5, 3.5);
+    assertThat(relay.getDouble("guard_call_alone_us")).isPositive();
   }
 
   private static JsonObject section(Benchmark.Report report, String name) {
