@@ -34,13 +34,16 @@ class DemoCommandIT {
   void theDemoShowsEverySceneAndExitsWithEverySafeAtKGroupComplete(@TempDir Path audit,
       @TempDir Path policies) throws Exception {
     // Given the demo on the emulated model and guard, writing its audit files to a temp dir, on
-    // the shipped policies but with every shadow-audit request drawn for Safe@K (20% shipped)
+    // the shipped policies but with every shadow-audit request drawn for Safe@K (20% shipped) in
+    // groups of K = 2 (5 shipped), so the demo's 8 concurrent samples never drop a group
     try (Stream<Path> shipped = Files.list(Path.of("policies"))) {
       for (Path p : shipped.toList()) {
         String yaml = Files.readString(p);
         if (p.getFileName().toString().equals("shadow-audit.yaml")) {
-          String drawn = yaml.replace("sample_rate: 0.2 ", "sample_rate: 1.0 ");
-          assertThat(drawn).as("shadow-audit.yaml's safe_at_k.sample_rate").isNotEqualTo(yaml);
+          String drawn = yaml.replace("sample_rate: 0.2 ", "sample_rate: 1.0 ")
+              .replace("k: 5 ", "k: 2 ");
+          assertThat(drawn).as("shadow-audit.yaml's safe_at_k")
+              .contains("sample_rate: 1.0 ", "k: 2 ");
           yaml = drawn;
         }
         Files.writeString(policies.resolve(p.getFileName()), yaml);
@@ -75,7 +78,7 @@ class DemoCommandIT {
       samplesByGroup.computeIfAbsent(r.getString("group"), g -> new TreeSet<>())
           .add(r.getInteger("sample"));
     }
-    int k = 5; // policies/shadow-audit.yaml, audit.safe_at_k.k
+    int k = 2; // as set above
     List<Integer> whole = IntStream.range(0, k).boxed().toList();
     samplesByGroup.forEach((group, samples) -> {
       if (group.endsWith("-k") || samples.size() > 1) {
