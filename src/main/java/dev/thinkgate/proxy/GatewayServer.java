@@ -92,6 +92,7 @@ public final class GatewayServer {
     this.requestTimeoutMs = initial.server().requestTimeoutMs();
     this.drainTimeoutMs = initial.server().drainTimeoutMs();
     this.drain = new ShutdownDrain(vertx, System::nanoTime);
+    drain.waitAlsoFor(recorder::safeAtKInFlight);
   }
 
   /** Lets streams take the raw relay where it applies (the default), or sends all parsed. */

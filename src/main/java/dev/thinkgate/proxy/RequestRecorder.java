@@ -153,6 +153,11 @@ final class RequestRecorder {
         .compose(o -> withResponseVerdict(o.ctx(), toRecord(o)));
   }
 
+  /** Safe@K samples generating now, or scheduled to (a group reserves its width). */
+  int safeAtKInFlight() {
+    return safeAtK.inFlight();
+  }
+
   AuditRecord toRecord(GenerationPipeline.Outcome o) {
     return toRecord(o, null);
   }

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,6 +35,8 @@ final class ShutdownDrain {
    * whole-response verdict may still await one guard call).
    */
   static final long AFTER_DEADLINE_MS = 5_000;
+  /** How often a drain with no open request left checks whether its background work ended. */
+  static final long BACKGROUND_POLL_MS = 50;
 
   private final Vertx vertx;
   private final LongSupplier nanoClock;
@@ -48,6 +51,9 @@ final class ShutdownDrain {
   private long progressTimer = -1;
   private long deadlineTimer = -1;
   private long abandonTimer = -1;
+  private long backgroundTimer = -1;
+  /** Background work the drain also waits for, until its deadline: Safe@K samples in flight. */
+  private volatile IntSupplier background = () -> 0;
 
   ShutdownDrain(Vertx vertx, LongSupplier nanoClock) {
     this.vertx = vertx;
@@ -67,6 +73,14 @@ final class ShutdownDrain {
     private OpenRequest(Context context) {
       this.context = context;
     }
+  }
+
+  /**
+   * Work of requests already answered that the drain waits for too, until its deadline (the
+   * Safe@K samples generating in the background): how many are in flight.
+   */
+  void waitAlsoFor(IntSupplier inFlight) {
+    this.background = inFlight;
   }
 
   /** True from {@link #start} on: readiness and new requests answer 503. */
@@ -196,6 +210,7 @@ final class ShutdownDrain {
     int streams = 0;
     int requests = 0;
     int records = 0;
+    int samples = background.getAsInt();
     for (OpenRequest r : open) {
       if (r.responded) {
         records++;
@@ -207,12 +222,31 @@ final class ShutdownDrain {
     }
     return streams + " stream" + (streams == 1 ? "" : "s") + " and " + requests
         + " other request" + (requests == 1 ? "" : "s") + " open, " + records
-        + " audit record" + (records == 1 ? "" : "s") + " pending";
+        + " audit record" + (records == 1 ? "" : "s") + " pending, " + samples
+        + " Safe@K sample" + (samples == 1 ? "" : "s") + " generating";
   }
 
   private void finishIfIdle() {
-    if (open.isEmpty()) {
+    if (!open.isEmpty()) {
+      return;
+    }
+    // Background samples are waited for until the deadline, not after: they cannot be ended
+    // with an error a client sees, and their records are the audit's, not a client's.
+    if (background.getAsInt() == 0 || deadlinePassed) {
       complete();
+    } else {
+      pollBackground();
+    }
+  }
+
+  private synchronized void pollBackground() {
+    if (backgroundTimer < 0 && done != null && !done.future().isComplete()) {
+      backgroundTimer = vertx.setTimer(BACKGROUND_POLL_MS, id -> {
+        synchronized (this) {
+          backgroundTimer = -1;
+        }
+        finishIfIdle();
+      });
     }
   }
 
@@ -220,7 +254,8 @@ final class ShutdownDrain {
     if (done == null || done.future().isComplete()) {
       return;
     }
-    for (long timer : new long[] {progressTimer, deadlineTimer, abandonTimer}) {
+    int samplesLeft = background.getAsInt();
+    for (long timer : new long[] {progressTimer, deadlineTimer, abandonTimer, backgroundTimer}) {
       if (timer >= 0) {
         vertx.cancelTimer(timer);
       }
@@ -228,9 +263,11 @@ final class ShutdownDrain {
     int abandoned = open.size();
     long elapsedMs = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - startNanos);
     DrainReport report = new DrainReport(openAtStart, endedAtDeadline.get(), abandoned, elapsedMs);
-    LOG.log(abandoned == 0 ? Level.INFO : Level.WARNING, "shutdown: drained in " + elapsedMs
-        + " ms: " + report.finished() + " of " + openAtStart + " open requests finished, "
-        + report.endedAtDeadline() + " ended at the deadline, " + abandoned + " abandoned");
+    LOG.log(abandoned == 0 && samplesLeft == 0 ? Level.INFO : Level.WARNING, "shutdown: drained in "
+        + elapsedMs + " ms: " + report.finished() + " of " + openAtStart
+        + " open requests finished, " + report.endedAtDeadline() + " ended at the deadline, "
+        + abandoned + " abandoned" + (samplesLeft == 0 ? "" : "; " + samplesLeft
+        + " Safe@K sample" + (samplesLeft == 1 ? "" : "s") + " still generating are cut off"));
     done.complete(report);
   }
 }

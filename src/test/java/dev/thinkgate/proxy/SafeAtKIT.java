@@ -154,6 +154,70 @@ class SafeAtKIT {
     }
   }
 
+  @Test
+  void aDrainWaitsForTheBackgroundSamplesOfRequestsAlreadyAnswered(@TempDir Path policies)
+      throws Exception {
+    Files.writeString(policies.resolve("k.yaml"), """
+        audit:
+          sample_rate: 1.0
+          safe_at_k: {k: %d, sample_rate: 1.0}
+        """.formatted(K));
+    RecordingAuditSink sink = new RecordingAuditSink(1);
+    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(TOKENS_PER_SECOND)
+        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
+    try (GatewayHarness h = new GatewayHarness().model(model).audit(sink).policies(policies)
+        .policy("k").start()) {
+      // Given a request answered, its K-1 samples at the group's settings just started
+      TestClient.Stream s = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
+      assertThat(s.done()).isTrue();
+      assertThat(sink.next().sample()).isZero();
+
+      // When the gateway drains (SIGTERM), nothing open but the background samples
+      DrainReport report = h.gateway.drain(30_000).toCompletionStage().toCompletableFuture()
+          .get(20, java.util.concurrent.TimeUnit.SECONDS);
+
+      // Then the drain ended once both samples were recorded, a generation later, not at once
+      long oneGeneration = (long) (1000 * tokens() / TOKENS_PER_SECOND);
+      assertThat(report.openAtStart()).isZero();
+      assertThat(report.elapsedMs()).isGreaterThanOrEqualTo(oneGeneration / 2);
+      List<Integer> samples = new ArrayList<>();
+      for (int i = 0; i < K - 1; i++) {
+        samples.add(sink.next().sample()); // already offered: next() does not wait
+      }
+      assertThat(samples).containsExactlyInAnyOrder(1, 2);
+    }
+  }
+
+  @Test
+  void backgroundSamplesDoNotHoldTheDrainPastItsDeadline(@TempDir Path policies)
+      throws Exception {
+    Files.writeString(policies.resolve("k.yaml"), """
+        audit:
+          sample_rate: 1.0
+          safe_at_k: {k: %d, sample_rate: 1.0}
+        """.formatted(K));
+    RecordingAuditSink sink = new RecordingAuditSink(5);
+    // 10 tokens/s: a sample takes several seconds
+    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(10)
+        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
+    try (GatewayHarness h = new GatewayHarness().model(model).audit(sink).policies(policies)
+        .policy("k").start()) {
+      TestClient.Stream s = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
+      assertThat(s.done()).isTrue();
+      assertThat(sink.next().sample()).isZero();
+
+      // When the gateway drains with a 200 ms timeout
+      DrainReport report = h.gateway.drain(200).toCompletionStage().toCompletableFuture()
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+      // Then it ends at its deadline (the samples, seconds from done, are cut off by the close)
+      assertThat(report.elapsedMs()).isBetween(200L, 2_000L);
+      assertThat(report.abandoned()).isZero();
+    }
+  }
+
   private static int tokens() {
     return dev.thinkgate.emulator.Decoding.countWords(THINKING + " Draft 1.\n</think>\n\n"
         + ANSWER + " Draft 1.");
