@@ -145,7 +145,7 @@ class GracefulShutdownIT {
     assertThat(log).contains("SIGTERM: shutting down gracefully")
         .contains("draining 20 streams and 0 other requests open")
         .containsPattern("shutdown: draining, \\d+ streams? and 0 other requests open, \\d+ audit"
-            + " records? pending, \\d+ ms left")
+            + " records? pending, 0 Safe@K samples generating, \\d+ ms left")
         .contains("20 of 20 open requests finished, 0 ended at the deadline, 0 abandoned")
         .contains("audit sinks flushed and closed");
     assertThat(Files.readString(dir.resolve("stdout.log")))
