@@ -278,11 +278,14 @@ final class GenerationPipeline {
     }
     ChunkSink sink = parsed;
     // The client's body as sent, unless the route renames the model (then re-encoded); the
-    // streamer still adds what it needs. Nothing else is rewritten on this path.
+    // streamer still adds what it needs. Nothing else is rewritten on this path. Not when the
+    // input was screened: the guard judged the gateway's parse, so the model gets that parse
+    // re-encoded, whatever a JSON parser upstream might read differently in the client's bytes.
     boolean renamed = !ctx.upstreamModel().equals(ctx.clientModel());
+    boolean forward = !renamed && inputScreen == null;
     JsonObject body = renamed ? ctx.body().copy().put("model", ctx.upstreamModel()) : ctx.body();
     UpstreamRequest request = new UpstreamRequest(UpstreamRequest.CHAT, body, OutputSpan.AUTO,
-        renamed ? null : ctx.bodyBytes());
+        forward ? ctx.bodyBytes() : null);
     RawRelay relay = new RawRelay(sse, sink, tap, screen, wantsUsage);
     streamer.streamRaw(request, relay).onComplete(ar -> {
       if (thisAttempt != attempt || phase == Phase.FINISHED) {
