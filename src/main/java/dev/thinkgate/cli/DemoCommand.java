@@ -43,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -149,40 +148,13 @@ public final class DemoCommand implements Callable<Integer> {
     } finally {
       if (!serve) {
         if (gateway != null) {
-          awaitSafeAtKSamples(metrics, out);
-          gateway.close();
+          // the drain lets the Safe@K samples the walkthrough started reach the audit file
+          gateway.shutdown();
         }
         vertx.close().await();
       }
     }
   }
-
-  /**
-   * Waits (at most {@link #SAFE_AT_K_WAIT_MS}) for the Safe@K samples the walkthrough started in
-   * the background: closing under them cut their generations and guard calls off, lost their
-   * audit records, and once had Netty log a failed channel registration mid-close.
-   */
-  private static void awaitSafeAtKSamples(GatewayMetrics metrics, PrintStream out)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SAFE_AT_K_WAIT_MS);
-    boolean told = false;
-    while (System.nanoTime() < deadline) {
-      double inFlight = metrics.registry().find("thinkgate.safeatk.in.flight").gauges().stream()
-          .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
-      if (inFlight <= 0) {
-        return;
-      }
-      if (!told) {
-        out.printf("(waiting for %.0f background Safe@K sample%s to reach the audit file)%n",
-            inFlight, inFlight == 1 ? "" : "s");
-        told = true;
-      }
-      Thread.sleep(50);
-    }
-  }
-
-  /** How long the demo waits for its background Safe@K samples before it exits anyway. */
-  static final long SAFE_AT_K_WAIT_MS = 30_000;
 
   private List<String> policyNames() throws Exception {
     List<String> names = new ArrayList<>();
