@@ -119,11 +119,7 @@ class SafeAtKIT {
   @Test
   void aClientAtOtherSamplingIsLeftOutAndKSamplesAreDrawnAtTheGroupsSampling(
       @TempDir Path policies, @TempDir Path auditDir) throws Exception {
-    Files.writeString(policies.resolve("k.yaml"), """
-        audit:
-          sample_rate: 1.0
-          safe_at_k: {k: %d, sample_rate: 1.0}
-        """.formatted(K));
+    writeSamplingPolicy(policies);
     AuditSink sink = AuditSinks.create(
         new AuditConfig(List.of(AuditSinkConfig.file(auditDir.toString())), 8),
         new SimpleMeterRegistry(), Clock.systemUTC());
@@ -157,21 +153,11 @@ class SafeAtKIT {
   @Test
   void aDrainWaitsForTheBackgroundSamplesOfRequestsAlreadyAnswered(@TempDir Path policies)
       throws Exception {
-    Files.writeString(policies.resolve("k.yaml"), """
-        audit:
-          sample_rate: 1.0
-          safe_at_k: {k: %d, sample_rate: 1.0}
-        """.formatted(K));
+    writeSamplingPolicy(policies);
     RecordingAuditSink sink = new RecordingAuditSink(1);
-    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(TOKENS_PER_SECOND)
-        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
-    try (GatewayHarness h = new GatewayHarness().model(model).audit(sink).policies(policies)
-        .policy("k").start()) {
+    try (GatewayHarness h = sampling(policies, TOKENS_PER_SECOND, sink)) {
       // Given a request answered, its K-1 samples at the group's settings just started
-      TestClient.Stream s = h.client.stream("/v1/chat/completions",
-          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
-      assertThat(s.done()).isTrue();
-      assertThat(sink.next().sample()).isZero();
+      answerOne(h, sink);
 
       // When the gateway drains (SIGTERM), nothing open but the background samples
       DrainReport report = h.gateway.drain(30_000).toCompletionStage().toCompletableFuture()
@@ -192,21 +178,11 @@ class SafeAtKIT {
   @Test
   void backgroundSamplesDoNotHoldTheDrainPastItsDeadline(@TempDir Path policies)
       throws Exception {
-    Files.writeString(policies.resolve("k.yaml"), """
-        audit:
-          sample_rate: 1.0
-          safe_at_k: {k: %d, sample_rate: 1.0}
-        """.formatted(K));
+    writeSamplingPolicy(policies);
     RecordingAuditSink sink = new RecordingAuditSink(5);
     // 10 tokens/s: a sample takes several seconds
-    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(10)
-        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
-    try (GatewayHarness h = new GatewayHarness().model(model).audit(sink).policies(policies)
-        .policy("k").start()) {
-      TestClient.Stream s = h.client.stream("/v1/chat/completions",
-          TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
-      assertThat(s.done()).isTrue();
-      assertThat(sink.next().sample()).isZero();
+    try (GatewayHarness h = sampling(policies, 10, sink)) {
+      answerOne(h, sink);
 
       // When the gateway drains with a 200 ms timeout
       DrainReport report = h.gateway.drain(200).toCompletionStage().toCompletableFuture()
@@ -216,6 +192,34 @@ class SafeAtKIT {
       assertThat(report.elapsedMs()).isBetween(200L, 2_000L);
       assertThat(report.abandoned()).isZero();
     }
+  }
+
+  /** Policy {@code k}: every request recorded and drawn for Safe@K with K = {@link #K}. */
+  private static void writeSamplingPolicy(Path policies) throws IOException {
+    Files.writeString(policies.resolve("k.yaml"), """
+        audit:
+          sample_rate: 1.0
+          safe_at_k: {k: %d, sample_rate: 1.0}
+        """.formatted(K));
+  }
+
+  /** A gateway on policy {@code k} over a model at {@code tokensPerSecond}, recording to sink. */
+  private static GatewayHarness sampling(Path policies, double tokensPerSecond,
+      RecordingAuditSink sink) {
+    ModelEmulatorOptions model = ModelEmulatorOptions.builder().tokensPerSecond(tokensPerSecond)
+        .scriptOverride(body -> Script.of(THINKING, ANSWER)).build();
+    return new GatewayHarness().model(model).audit(sink).policies(policies).policy("k").start();
+  }
+
+  /**
+   * One stream at the group's sampling, answered and recorded as sample 0: its K−1 samples have
+   * started in the background.
+   */
+  private static void answerOne(GatewayHarness h, RecordingAuditSink sink) throws Exception {
+    TestClient.Stream s = h.client.stream("/v1/chat/completions",
+        TestClient.chat(MODEL, "How do I bake bread?").put("temperature", 0.6).put("top_p", 0.95));
+    assertThat(s.done()).isTrue();
+    assertThat(sink.next().sample()).isZero();
   }
 
   private static int tokens() {
