@@ -32,8 +32,7 @@ final class ForwardedBody {
    * @param body the parse of {@code bytes}, unmodified
    */
   static Buffer spliced(JsonObject body, Buffer bytes) {
-    if (bytes == null || body.isEmpty() || !Boolean.TRUE.equals(body.getValue("stream"))
-        || body.containsKey("stream_options")) {
+    if (bytes == null || !applies(body)) {
       return null;
     }
     int open = 0;
@@ -49,6 +48,15 @@ final class ForwardedBody {
         .appendBuffer(bytes, 0, rest)
         .appendBytes(INCLUDE_USAGE)
         .appendBuffer(bytes, rest, length - rest);
+  }
+
+  /**
+   * Whether a request whose parse is {@code body} may go upstream as its own bytes: it asked to
+   * stream and sent no {@code stream_options} (even {@code null}).
+   */
+  static boolean applies(JsonObject body) {
+    return !body.isEmpty() && Boolean.TRUE.equals(body.getValue("stream"))
+        && !body.containsKey("stream_options");
   }
 
   /** RFC 8259 §2: space, horizontal tab, line feed, carriage return. */

@@ -443,9 +443,9 @@ public final class GatewayServer {
         Policy policy = config.policies().getOrDefault(tenant.policy(), Policy.passthrough());
         ReasoningMode mode = requestedMode(policy, request.getHeader("X-ThinkGate-Reasoning"));
         boolean streaming = body.getBoolean("stream", false);
-        // the client's bytes stay with the request only where the raw relay may forward them
-        // (a stream that sent no stream_options): a long chat history is not held twice
-        Buffer forwardable = streaming && !body.containsKey("stream_options") ? ar.result() : null;
+        // the client's bytes stay with the request only where the raw relay may forward them:
+        // a long chat history is not held twice
+        Buffer forwardable = ForwardedBody.applies(body) ? ar.result() : null;
         ctx = new RequestContext(requestId, tenant, policy, route, path, body, forwardable,
             streaming, model, RequestReader.userPrompt(body), mode, requestId, 0, start);
       } catch (OpenAiException e) {
