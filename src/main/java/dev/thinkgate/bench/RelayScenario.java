@@ -187,7 +187,7 @@ final class RelayScenario {
     json.put("guard_call_alone_us", LatencyTable.round(guardCallAlone, 1));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
-      double added = median(totals.get("gateway/passthrough").ttftMs()) - directTtft;
+      double added = median(base.ttftMs()) - directTtft;
       double nginxAdded = median(totals.get("nginx").ttftMs()) - directTtft;
       text.append(String.format(Locale.ROOT,
           "gateway/nginx CPU per chunk: %.2f (target ≤ 2.00) %s; added TTFT p50 %+.2f ms vs"
