@@ -36,7 +36,6 @@ final class FoundationScenario {
   static final double THROUGHPUT_TARGET_RATIO = 0.80;
   /** A paced round lasts at least this many whole streams (128 tokens take 1.3 s at 100/s). */
   private static final int MIN_STREAMS_PER_PACED_ROUND = 3;
-  private static final Duration JIT_ROUND = Duration.ofSeconds(2);
 
   private final BenchEnvironment env;
   private final LoadClient client;
@@ -95,7 +94,10 @@ final class FoundationScenario {
         .put("gateway", new JsonArray().add(TokenCount.words(g.thinking()))
             .add(TokenCount.words(g.answer()))));
 
-    json.put("jit_warm_up", jitWarmUp(markers));
+    json.put("jit_warm_up", JitWarmUp.run("foundation",
+        List.of(env.direct(), env.gateway(BenchPolicies.PASSTHROUGH)),
+        options.concurrency().stream().max(Integer::compare).orElse(1),
+        options.jitWarmUpSeconds(), client, env, progress, markers));
 
     Duration round = Duration.ofMillis((long) (options.secondsPerRound() * 1000));
     Duration warmUp = Duration.ofMillis((long) (options.warmUpSeconds() * 1000));
@@ -151,32 +153,6 @@ final class FoundationScenario {
     text.append(t.render());
     json.put("targets", targets);
     return new Section("foundation", text.toString(), json);
-  }
-
-  /**
-   * Unpaced rounds on both paths at the largest concurrency until {@code --jit-warm-up-seconds}
-   * have passed; the progress lines show requests/s settling as the JIT catches up.
-   */
-  private JsonArray jitWarmUp(String markers) {
-    JsonArray rounds = new JsonArray();
-    if (options.jitWarmUpSeconds() <= 0) {
-      return rounds;
-    }
-    int c = options.concurrency().stream().max(Integer::compare).orElse(1);
-    long end = System.nanoTime() + (long) (options.jitWarmUpSeconds() * 1e9);
-    progress.line(String.format(Locale.ROOT, "foundation: JIT warm-up, %.0f s of unpaced"
-        + " traffic at %d streams on both paths", options.jitWarmUpSeconds(), c));
-    while (System.nanoTime() < end) {
-      for (Target target : new Target[] {env.direct(), env.gateway(BenchPolicies.PASSTHROUGH)}) {
-        Measurement m = client.runRound(target, c, JIT_ROUND, () -> client.uniquePrompt(markers));
-        Measurement.Row row = m.row(target.label(), c);
-        progress.round("foundation jit warm-up", row);
-        rounds.add(new JsonObject().put("target", target.label())
-            .put("requests_per_second", LatencyTable.round(row.requestsPerSecond(), 1)));
-      }
-      env.forgetRequests();
-    }
-    return rounds;
   }
 
   private Pass pass(String name, Target direct, Target gateway, Duration round, Duration warmUp,

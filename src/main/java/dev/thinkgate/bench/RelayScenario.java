@@ -83,6 +83,11 @@ final class RelayScenario {
           3 * streamSeconds)));
       Duration warmUp = Duration.ofMillis((long) (1000 * Math.max(options.warmUpSeconds(),
           options.jitWarmUpSeconds() / targets.size())));
+      // Unpaced through every policy measured, so the paths taken once a request or once a guard
+      // call are compiled (paced, they stayed in C1's profiling tier for the whole run).
+      JsonArray jit = JitWarmUp.run("relay", List.of(env.gateway(BenchPolicies.PASSTHROUGH),
+          env.gateway(BenchPolicies.GUARD_OPTIMISTIC), env.gateway(BenchPolicies.BALANCED)),
+          2 * STREAMS, options.jitWarmUpSeconds(), client, env, progress, markers);
       for (Map.Entry<String, Target> t : targets.entrySet()) {
         progress.line("relay warm-up " + t.getKey());
         client.runRound(t.getValue(), STREAMS, warmUp, stagger, () -> client.uniquePrompt(markers));
@@ -116,7 +121,9 @@ final class RelayScenario {
       }
       progress.line("relay: guard calls alone");
       double alone = env.guardCallAloneMicros(500, 2_000);
-      return report(totals, nginx != null, alone);
+      Section section = report(totals, nginx != null, alone);
+      section.json().put("jit_warm_up", jit);
+      return section;
     } finally {
       if (nginx != null) {
         nginx.stop();
