@@ -17,8 +17,8 @@ import java.util.Set;
  * @param tokensPerSecond pace of the paced emulated model per stream (the foundation's paced pass
  *     and the guard's detection lag); 0 = the foundation skips its paced pass
  * @param warmUpSeconds discarded warm-up round per target and concurrency
- * @param jitWarmUpSeconds unpaced traffic before the foundation's measured passes, so the JVM
- *     has compiled the hot paths
+ * @param jitWarmUpSeconds unpaced traffic before the foundation's and the relay's measured
+ *     rounds, through the targets they measure, so the JVM has compiled the paths they take
  */
 public record BenchOptions(
     Set<String> scenarios, List<Integer> concurrency, int rounds, double secondsPerRound,

@@ -61,8 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
   double warmUpSeconds;
 
   @Option(names = "--jit-warm-up-seconds", defaultValue = "30",
-      description = "foundation: unpaced traffic on both paths before measuring, so the JVM has"
-          + " compiled the hot paths (default: ${DEFAULT-VALUE})")
+      description = "foundation and relay: unpaced traffic through the targets before measuring,"
+          + " so the JVM has compiled the paths they take (default: ${DEFAULT-VALUE})")
   double jitWarmUpSeconds;
 
   @Option(names = "--json", description = "also write the report as JSON to this file")

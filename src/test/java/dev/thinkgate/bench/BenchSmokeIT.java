@@ -122,7 +122,7 @@ class BenchSmokeIT {
     assertThat(holdPaced.getInteger("lag_max_tokens")).isZero();
 
     // relay: a screened stream made its span checkpoints and the audit's whole-response verdict
-    // (one call each here: spans shorter than a checkpoint), passthrough none, and a guard call
+    // (one call each here: spans shorter than a checkpoint), passthrough none, a guard call
     // alone cost its loop some CPU
     JsonObject relay = section(report, "relay");
     JsonObject calls = relay.getJsonObject("guard_calls");
@@ -130,6 +130,10 @@ class BenchSmokeIT {
     assertThat(calls.getJsonObject("gateway/guard-optimistic").getDouble("guard_calls_per_stream"))
         .isBetween(2.5, 3.5);
     assertThat(relay.getDouble("guard_call_alone_us")).isPositive();
+    // and its JIT warm-up went through every gateway policy it measures, not only passthrough
+    assertThat(relay.getJsonArray("jit_warm_up").stream()
+        .map(r -> ((JsonObject) r).getString("target")).distinct())
+        .containsExactly("gateway/passthrough", "gateway/guard-optimistic", "gateway/balanced");
   }
 
   private static JsonObject section(Benchmark.Report report, String name) {
