@@ -228,6 +228,17 @@ public final class StreamScreen implements ChunkSink {
       markEmitted();
       forward.run();
       allEmitted();
+    } else if (!thinkingEnds && (t == null || !checkpointComesDue(t))) {
+      // No guard call starts here, so nothing can change the screen before this chunk goes: it
+      // goes now, as pump would send it (canObserve said nothing is queued, held, hidden or
+      // redacted), without a queue entry. Most chunks take this way: one in a checkpoint starts
+      // a call.
+      markEmitted();
+      forward.run();
+      if (t != null) {
+        t.emitted = Math.max(t.emitted, t.text.length());
+      }
+      return;
     } else {
       Pending p = new Pending(t, from, t == null ? 0 : t.text.length(), null, null, false);
       p.raw = forward;
@@ -310,17 +321,25 @@ public final class StreamScreen implements ChunkSink {
   // ---------------------------------------------------------------- checkpoints
 
   private void requestCheckpoint(Track t) {
+    if (checkpointComesDue(t)) {
+      startCall(t);
+    }
+  }
+
+  /**
+   * Marks {@code t}'s checkpoint due once its text reached it; whether a call should start now
+   * (due, and none in flight for the span).
+   */
+  private boolean checkpointComesDue(Track t) {
     if (!t.screened() || !active()) {
-      return;
+      return false;
     }
     boolean due = t.ended ? t.judgedCut < t.text.length()
         : t.tokens.complete(false) >= t.nextCheckpointTok;
     if (due) {
       t.checkpointDue = true;
     }
-    if (t.checkpointDue && !t.inFlight) {
-      startCall(t);
-    }
+    return t.checkpointDue && !t.inFlight;
   }
 
   private void startCall(Track t) {
