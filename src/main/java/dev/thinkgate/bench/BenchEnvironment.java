@@ -205,15 +205,28 @@ final class BenchEnvironment implements AutoCloseable {
         .mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
   }
 
+  /** How long the gateway's guard calls must stay still before a round counts as over. */
+  private static final long GUARDS_QUIET_NANOS = 50_000_000;
+
   /**
-   * Waits, at most {@code timeout}, until the gateway has no guard call in flight. A stream's last
-   * call (the audit's whole-response verdict) ends after its client read {@code [DONE]}; its CPU
-   * and its count belong to the round that made it, not to the next target's.
+   * Waits, at most {@code timeout}, until the gateway's guard calls are over: none in flight and
+   * none finished for 50 ms. A stream's last call (the audit's whole-response verdict) ends after
+   * its client read {@code [DONE]}; its CPU and its count belong to the round that made it, not
+   * to the next target's. It starts in the event-loop task after the span's last verdict, so a
+   * single look at the in-flight gauge could fall between the two and let it leak.
    */
   void awaitGuardsIdle(java.time.Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline && metrics.registry().find("thinkgate.guard.inflight")
-        .gauges().stream().mapToDouble(io.micrometer.core.instrument.Gauge::value).sum() > 0) {
+    long calls = guardCalls();
+    long stillSince = System.nanoTime();
+    while (System.nanoTime() < deadline) {
+      long now = guardCalls();
+      if (now != calls || guardsInFlight() > 0) {
+        calls = now;
+        stillSince = System.nanoTime();
+      } else if (System.nanoTime() - stillSince >= GUARDS_QUIET_NANOS) {
+        return;
+      }
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {
@@ -221,6 +234,11 @@ final class BenchEnvironment implements AutoCloseable {
         return;
       }
     }
+  }
+
+  private double guardsInFlight() {
+    return metrics.registry().find("thinkgate.guard.inflight").gauges().stream()
+        .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
   }
 
   /** Drops the emulators' request logs (they keep a copy of every body). */

@@ -45,4 +45,19 @@ class RelayScenarioTest {
     assertThat(row.getDouble("cpu_above_passthrough_per_call_us")).isEqualTo(66.7);
     assertThat(json.getJsonObject("guard_calls").containsKey("gateway/passthrough")).isFalse();
   }
+
+  @Test
+  void aGuardCallCountedInADirectRoundIsNotChargedToIt() {
+    // a run printed "direct 0.0 calls a stream, -1313179 µs each": the audit's last verdict of
+    // the round before was counted in direct's, whose CPU is not measured
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
+    Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
+    totals.put("direct", new RelayScenario.Totals(1_000, 10, 1, 0, List.of(), List.of()));
+    totals.put("nginx", new RelayScenario.Totals(1_000, 10, 1, 5_000_000, List.of(), List.of()));
+    totals.put("gateway/passthrough", base);
+    JsonObject json = new JsonObject();
+
+    assertThat(RelayScenario.guardCallCost(totals, base, json)).isEmpty();
+    assertThat(json.getJsonObject("guard_calls").isEmpty()).isTrue();
+  }
 }
