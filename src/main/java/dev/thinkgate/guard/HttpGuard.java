@@ -15,9 +15,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
@@ -331,27 +329,7 @@ public final class HttpGuard implements RenderingGuard {
   }
 
   private String generatedText(Buffer buf) {
-    JsonObject json;
-    try {
-      json = buf.toJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + config.name() + " answered with invalid JSON");
-    }
-    JsonArray choices = json == null ? null : json.getJsonArray("choices");
-    if (choices == null || choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject)) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + config.name() + " answered without choices");
-    }
-    JsonObject choice = choices.getJsonObject(0);
-    if ("length".equals(choice.getValue("finish_reason"))) {
-      // a verdict cut by max_tokens may have lost categories; never read it as complete
-      throw new GuardException(Kind.UNPARSABLE, "guard " + config.name()
-          + " verdict was cut at max_tokens (finish_reason length)");
-    }
-    if (config.api() == GuardApi.CHAT) {
-      JsonObject message = choice.getJsonObject("message");
-      return message == null ? null : message.getString("content");
-    }
-    return choice.getString("text");
+    return GuardReply.generatedText(buf, config.api() == GuardApi.CHAT, config.name());
   }
 
   private GuardException asGuardException(Throwable t) {

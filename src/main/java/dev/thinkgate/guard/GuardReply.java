@@ -1,0 +1,159 @@
+package dev.thinkgate.guard;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.thinkgate.guard.GuardException.Kind;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+
+/**
+ * The generated text of a guard's reply: {@code choices[0].text} ({@code /v1/completions}) or
+ * {@code choices[0].message.content} ({@code /v1/chat/completions}).
+ *
+ * <p>A reply of the usual shape is read with Jackson's streaming parser, without building a tree
+ * for the few hundred bytes around the verdict. Anything else (a key of interest given twice,
+ * an unexpected type, no choices, a verdict cut at {@code max_tokens}, invalid JSON) is read
+ * again as a Vert.x tree, whose reading decides the answer and the error; so both ways answer
+ * alike for every reply ({@code GuardReplyProperties}).
+ */
+final class GuardReply {
+  private static final JsonFactory JSON = new JsonFactory();
+  /** The streaming read's answer when the tree must decide. Compared by identity. */
+  private static final String UNSURE = new String("unsure");
+
+  private GuardReply() {}
+
+  /**
+   * @param guard the guard's name, for error messages
+   * @return the text, or null when the reply has none
+   * @throws GuardException {@code UNPARSABLE} for a reply that is not a readable verdict
+   * @throws ClassCastException when a member has an unexpected type (the caller reports it)
+   */
+  static String generatedText(Buffer reply, boolean chat, String guard) {
+    String text = streamed(reply.getBytes(), chat);
+    return text != UNSURE ? text : viaTree(reply, chat, guard);
+  }
+
+  /** The reading as a Vert.x tree, which decides every reply the streaming read is unsure of. */
+  static String viaTree(Buffer reply, boolean chat, String guard) {
+    JsonObject json;
+    try {
+      json = reply.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
+    }
+    JsonArray choices = json == null ? null : json.getJsonArray("choices");
+    if (choices == null || choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject)) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered without choices");
+    }
+    JsonObject choice = choices.getJsonObject(0);
+    if ("length".equals(choice.getValue("finish_reason"))) {
+      // a verdict cut by max_tokens may have lost categories; never read it as complete
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard
+          + " verdict was cut at max_tokens (finish_reason length)");
+    }
+    if (chat) {
+      JsonObject message = choice.getJsonObject("message");
+      return message == null ? null : message.getString("content");
+    }
+    return choice.getString("text");
+  }
+
+  /** Whether the streaming read answers {@code reply} alone (for tests). */
+  static boolean readsStreamed(byte[] reply, boolean chat) {
+    return streamed(reply, chat) != UNSURE;
+  }
+
+  /**
+   * The text when the reply is one object whose single {@code choices} array starts with an
+   * object holding the text as a string, once, and a {@code finish_reason} other than
+   * {@code length}, at most once; else {@link #UNSURE}.
+   */
+  private static String streamed(byte[] reply, boolean chat) {
+    try (JsonParser p = JSON.createParser(reply)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return UNSURE;
+      }
+      String text = UNSURE;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (!"choices".equals(name)) {
+          p.skipChildren();
+        } else if (text != UNSURE || value != JsonToken.START_ARRAY
+            || p.nextToken() != JsonToken.START_OBJECT) {
+          return UNSURE; // choices twice (the last counts), not an array, empty, or no object first
+        } else {
+          text = choice(p, chat);
+          if (text == UNSURE) {
+            return UNSURE;
+          }
+          while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t == null) {
+              return UNSURE;
+            }
+            p.skipChildren();
+          }
+        }
+      }
+      return t == JsonToken.END_OBJECT && p.nextToken() == null ? text : UNSURE;
+    } catch (IOException | RuntimeException e) {
+      return UNSURE; // the tree reports it
+    }
+  }
+
+  /** Choice 0's text, the parser on its {@code START_OBJECT}; left on its {@code END_OBJECT}. */
+  private static String choice(JsonParser p, boolean chat) throws IOException {
+    String text = UNSURE;
+    boolean finishSeen = false;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      if ("finish_reason".equals(name)) {
+        if (finishSeen || value != JsonToken.VALUE_NULL
+            && (value != JsonToken.VALUE_STRING || "length".equals(p.getText()))) {
+          return UNSURE;
+        }
+        finishSeen = true;
+      } else if (name.equals(chat ? "message" : "text")) {
+        if (text != UNSURE) {
+          return UNSURE;
+        }
+        text = chat ? content(p, value) : value == JsonToken.VALUE_STRING ? p.getText() : UNSURE;
+        if (text == UNSURE) {
+          return UNSURE;
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+    return t == JsonToken.END_OBJECT ? text : UNSURE;
+  }
+
+  /** A chat message's content when it is a string given once; the parser left on its end. */
+  private static String content(JsonParser p, JsonToken value) throws IOException {
+    if (value != JsonToken.START_OBJECT) {
+      return UNSURE;
+    }
+    String content = UNSURE;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      if (!"content".equals(name)) {
+        p.skipChildren();
+      } else if (content != UNSURE || v != JsonToken.VALUE_STRING) {
+        return UNSURE;
+      } else {
+        content = p.getText();
+      }
+    }
+    return t == JsonToken.END_OBJECT ? content : UNSURE;
+  }
+}
