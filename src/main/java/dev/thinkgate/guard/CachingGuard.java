@@ -109,7 +109,7 @@ public final class CachingGuard implements Guard {
     String key;
     try {
       text = wireText.apply(request);
-      key = sha256(keyPrefix.isEmpty() ? text : keyPrefix + text);
+      key = key(text);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -193,7 +193,12 @@ public final class CachingGuard implements Guard {
 
   /** The cache key of {@code request} (for tests: the L2 key other replicas share). */
   String keyOf(GuardRequest request) {
-    return sha256(keyPrefix + wireText.apply(request));
+    return key(wireText.apply(request));
+  }
+
+  /** The key of a request whose wire text is {@code text}: here and in the shared L2. */
+  private String key(String text) {
+    return sha256(keyPrefix.isEmpty() ? text : keyPrefix + text);
   }
 
   public long hitCount() {
