@@ -166,14 +166,36 @@ final class BenchEnvironment implements AutoCloseable {
         registry, name -> null, () -> null, new dev.thinkgate.state.StateErrors(registry),
         (url, authorization, connectMs) -> new dev.thinkgate.proxy.PooledHttp1Client(gatewayVertx,
             url, connectMs, authorization));
+    String thought = "Let me think about this step by step, and check each part of it. ".repeat(6);
+    return loopCpuPerTick("guard calls alone", warmUp, calls, (n, done) ->
+        alone.judge(new dev.thinkgate.guard.GuardRequest("How do I bake bread?",
+            thought + n + " " + System.nanoTime(), List.of())).onComplete(ar -> done.run()));
+  }
+
+  /**
+   * CPU of one gateway event loop per wake-up that does nothing: the loop woken by a 1 ms timer,
+   * {@code ticks} times after {@code warmUp}, as {@link #guardCallAloneMicros} wakes it to start
+   * each call. What a guard call alone costs above this is the call's own work, its reply's
+   * wake-up included.
+   */
+  double loopWakeUpAloneMicros(int warmUp, int ticks) {
+    return loopCpuPerTick("loop wake-ups alone", warmUp, ticks, (n, done) -> done.run());
+  }
+
+  /**
+   * Runs {@code work} on one gateway event loop once a millisecond, {@code measured} times after
+   * {@code warmUp} unmeasured ones: the loop's CPU from the first measured start to the last
+   * {@code done}, divided by {@code measured}, in microseconds.
+   */
+  private double loopCpuPerTick(String what, int warmUp, int measured,
+      java.util.function.BiConsumer<Integer, Runnable> work) {
     io.vertx.core.Context loop = gatewayVertx.getOrCreateContext();
     java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
     java.util.concurrent.CompletableFuture<Double> result = new java.util.concurrent.CompletableFuture<>();
-    String thought = "Let me think about this step by step, and check each part of it. ".repeat(6);
     loop.runOnContext(v -> new Object() {
       final long thread = Thread.currentThread().getId();
       int started;
-      int answered;
+      int finished;
       long cpuStart;
 
       void next() {
@@ -181,21 +203,20 @@ final class BenchEnvironment implements AutoCloseable {
           cpuStart = mx.getThreadCpuTime(thread);
         }
         int n = started++;
-        alone.judge(new dev.thinkgate.guard.GuardRequest("How do I bake bread?",
-            thought + n + " " + System.nanoTime(), List.of())).onComplete(ar -> {
-              if (++answered == warmUp + calls) {
-                result.complete((mx.getThreadCpuTime(thread) - cpuStart) / 1e3 / calls);
-              }
-            });
-        if (started < warmUp + calls) {
+        work.accept(n, () -> {
+          if (++finished == warmUp + measured) {
+            result.complete((mx.getThreadCpuTime(thread) - cpuStart) / 1e3 / measured);
+          }
+        });
+        if (started < warmUp + measured) {
           gatewayVertx.setTimer(1, id -> next());
         }
       }
     }.next());
     try {
-      return result.get(2L * (warmUp + calls) + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return result.get(2L * (warmUp + measured) + 60_000, java.util.concurrent.TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new IllegalStateException("guard calls alone did not finish", e);
+      throw new IllegalStateException(what + " did not finish", e);
     }
   }
 

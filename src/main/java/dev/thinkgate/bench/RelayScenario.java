@@ -119,9 +119,10 @@ final class RelayScenario {
               before.cpuNanos() + cpu, ttft, roundCpu));
         }
       }
-      progress.line("relay: guard calls alone");
+      progress.line("relay: guard calls alone, then loop wake-ups alone");
       double alone = env.guardCallAloneMicros(500, 2_000);
-      Section section = report(totals, nginx != null, alone);
+      double wakeUp = env.loopWakeUpAloneMicros(500, 2_000);
+      Section section = report(totals, nginx != null, alone, wakeUp);
       section.json().put("jit_warm_up", jit);
       return section;
     } finally {
@@ -142,7 +143,8 @@ final class RelayScenario {
     return out;
   }
 
-  private Section report(Map<String, Totals> totals, boolean withNginx, double guardCallAlone) {
+  private Section report(Map<String, Totals> totals, boolean withNginx, double guardCallAlone,
+      double wakeUpAlone) {
     double directTtft = median(totals.get("direct").ttftMs());
     Double nginxCpu = withNginx ? cpuPerChunkMicros(totals.get("nginx")) : null;
     TextTable table = new TextTable("target", "chunks", "CPU/chunk µs", "× nginx",
@@ -190,8 +192,11 @@ final class RelayScenario {
     json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
     text.append(guardCallCost(totals, base, json));
     text.append(String.format(Locale.ROOT, "a guard call alone (one a millisecond from one loop,"
-        + " cache missed): %.0f µs of that loop's CPU%n", guardCallAlone));
+        + " cache missed): %.0f µs of that loop's CPU; the timer wake-up that starts it, alone: %.0f"
+        + " µs; the call's own (its reply's wake-up included): %.0f µs%n", guardCallAlone,
+        wakeUpAlone, guardCallAlone - wakeUpAlone));
     json.put("guard_call_alone_us", LatencyTable.round(guardCallAlone, 1));
+    json.put("loop_wake_up_alone_us", LatencyTable.round(wakeUpAlone, 1));
     if (nginxCpu != null) {
       double ratio = passthrough / nginxCpu;
       double added = median(base.ttftMs()) - directTtft;

@@ -130,6 +130,9 @@ class BenchSmokeIT {
     assertThat(calls.getJsonObject("gateway/guard-optimistic").getDouble("guard_calls_per_stream"))
         .isBetween(2.5, 3.5);
     assertThat(relay.getDouble("guard_call_alone_us")).isPositive();
+    // a loop woken by a timer alone costs less than one that also makes a guard call then
+    assertThat(relay.getDouble("loop_wake_up_alone_us")).isPositive()
+        .isLessThan(relay.getDouble("guard_call_alone_us"));
     // and its JIT warm-up went through every gateway policy it measures, not only passthrough
     assertThat(relay.getJsonArray("jit_warm_up").stream()
         .map(r -> ((JsonObject) r).getString("target")).distinct())
