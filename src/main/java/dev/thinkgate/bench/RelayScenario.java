@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * Relay cost per chunk when tokens arrive one at a time (issue #12): the paced model (one token
  * an event, {@code --tokens-per-second} per stream, 200 = 5 ms per token as in the issue) read
  * directly, through the gateway (passthrough, an optimistic screening policy that audits every
- * request, and the shipped balanced policy), and through nginx as the anchor when {@code nginx}
+ * request, the same with every verdict from the verdict cache, and the shipped balanced policy),
+ * and through nginx as the anchor when {@code nginx}
  * is on the PATH ({@code proxy_buffering off}, upstream keep-alive), in interleaved rounds after
  * a warm-up, the order rotated each round. Per target: CPU time per chunk the client received
  * (the gateway's event-loop threads, measured with {@link ThreadMXBean}; nginx's master and worker
@@ -31,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RelayScenario {
   private static final int STREAMS = 32;
+  /** guard-optimistic with one prompt repeated: every verdict from the cache (see prompts). */
+  static final String CACHED = "gateway/guard-optimistic-cached";
 
   private final BenchEnvironment env;
   private final LoadClient client;
@@ -75,6 +78,8 @@ final class RelayScenario {
     meters.put("gateway/guard-optimistic", gatewayCpu);
     targets.put("gateway/balanced", env.gatewayPaced(BenchPolicies.BALANCED));
     meters.put("gateway/balanced", gatewayCpu);
+    targets.put(CACHED, env.gatewayPaced(BenchPolicies.GUARD_OPTIMISTIC));
+    meters.put(CACHED, gatewayCpu);
     try {
       double streamSeconds = (options.thinkTokens() + options.answerTokens())
           / env.pacedTokensPerSecond;
@@ -90,7 +95,7 @@ final class RelayScenario {
           2 * STREAMS, options.jitWarmUpSeconds(), client, env, progress, markers);
       for (Map.Entry<String, Target> t : targets.entrySet()) {
         progress.line("relay warm-up " + t.getKey());
-        client.runRound(t.getValue(), STREAMS, warmUp, stagger, () -> client.uniquePrompt(markers));
+        client.runRound(t.getValue(), STREAMS, warmUp, stagger, prompts(t.getKey(), markers));
       }
       Map<String, Totals> totals = new LinkedHashMap<>();
       targets.keySet().forEach(k -> totals.put(k,
@@ -103,7 +108,7 @@ final class RelayScenario {
           long cpuBefore = meter.cpuNanos();
           long callsBefore = env.guardCalls();
           Measurement m = client.runRound(t.getValue(), STREAMS, round, stagger,
-              () -> client.uniquePrompt(markers));
+              prompts(t.getKey(), markers));
           env.awaitGuardsIdle(Duration.ofSeconds(2));
           long cpu = meter.cpuNanos() - cpuBefore;
           long calls = env.guardCalls() - callsBefore;
@@ -130,6 +135,18 @@ final class RelayScenario {
         nginx.stop();
       }
     }
+  }
+
+  /**
+   * The prompts a target's streams send: a new one each stream, so no verdict comes from the
+   * cache, except for {@link #CACHED}, whose streams all send one prompt. The emulated model
+   * answers a prompt with the same text every time, so after the first stream every span
+   * checkpoint and audit verdict is the verdict cache's: that target is the screen's own work
+   * (text read from each chunk, checkpoints, the audit record) without a guard exchange.
+   */
+  private java.util.function.Supplier<String> prompts(String target, String markers) {
+    String repeated = "Benchmark request, the same every time: explain how tides work. " + markers;
+    return CACHED.equals(target) ? () -> repeated : () -> client.uniquePrompt(markers);
   }
 
   /**
@@ -190,6 +207,17 @@ final class RelayScenario {
         spread(balancedRounds)));
     json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
     json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
+    Totals cached = totals.get(CACHED);
+    double cachedCpu = cpuPerChunkMicros(cached);
+    List<Double> cachedRounds = roundRatios(cached, base);
+    double cachedCalls = cached.requests() == 0 ? 0 : (double) cached.guardCalls() / cached.requests();
+    text.append(String.format(Locale.ROOT,
+        "screening with every verdict cached (guard-optimistic, one prompt repeated: %.2f guard"
+            + " calls a stream) / passthrough CPU per chunk: %.2f; per round %s%n", cachedCalls,
+        cachedCpu / passthrough, spread(cachedRounds)));
+    json.put("cached_screening_over_passthrough", LatencyTable.round(cachedCpu / passthrough, 3));
+    json.put("cached_screening_over_passthrough_rounds", rounded(cachedRounds));
+    json.put("cached_screening_guard_calls_per_stream", LatencyTable.round(cachedCalls, 3));
     text.append(guardCallCost(totals, base, json));
     text.append(String.format(Locale.ROOT, "a guard call alone (one a millisecond from one loop,"
         + " cache missed): %.0f µs of that loop's CPU; the timer wake-up that starts it, alone: %.0f"
@@ -224,8 +252,11 @@ final class RelayScenario {
     StringBuilder line = new StringBuilder();
     JsonObject out = new JsonObject();
     totals.forEach((name, t) -> {
-      if (!name.startsWith("gateway/") || t.guardCalls() == 0 || t.requests() == 0) {
-        return; // direct and nginx make no guard call: a count there leaked from another round
+      if (!name.startsWith("gateway/") || name.equals(CACHED) || t.guardCalls() == 0
+          || t.requests() == 0) {
+        // direct and nginx make no guard call: a count there leaked from another round; the
+        // cached target's few calls (its first stream's) would divide its whole cost
+        return;
       }
       double perStream = (double) t.guardCalls() / t.requests();
       double perCall = (cpuPerChunkMicros(t) - passthrough) * t.chunks() / t.guardCalls();

@@ -130,6 +130,10 @@ class BenchSmokeIT {
     assertThat(calls.getJsonObject("gateway/guard-optimistic").getDouble("guard_calls_per_stream"))
         .isBetween(2.5, 3.5);
     assertThat(relay.getDouble("guard_call_alone_us")).isPositive();
+    // one prompt repeated: the verdict cache answers (nearly) every checkpoint and audit verdict,
+    // so that target measures screening without guard exchanges
+    assertThat(relay.getDouble("cached_screening_guard_calls_per_stream")).isLessThan(0.5);
+    assertThat(relay.getDouble("cached_screening_over_passthrough")).isPositive();
     // a loop woken by a timer alone costs less than one that also makes a guard call then
     assertThat(relay.getDouble("loop_wake_up_alone_us")).isPositive()
         .isLessThan(relay.getDouble("guard_call_alone_us"));
