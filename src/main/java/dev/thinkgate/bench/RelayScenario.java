@@ -139,10 +139,12 @@ final class RelayScenario {
 
   /**
    * The prompts a target's streams send: a new one each stream, so no verdict comes from the
-   * cache, except for {@link #CACHED}, whose streams all send one prompt. The emulated model
-   * answers a prompt with the same text every time, so after the first stream every span
-   * checkpoint and audit verdict is the verdict cache's: that target is the screen's own work
-   * (text read from each chunk, checkpoints, the audit record) without a guard exchange.
+   * cache, except for {@link #CACHED}, whose streams all send one prompt. The prompt's token
+   * markers make the emulated model write the same fixed words for every stream (exactly
+   * {@code --think-tokens} and {@code --answer-tokens}), so with the prompt repeated every guard
+   * prompt repeats: after the first stream every span checkpoint and audit verdict is the verdict
+   * cache's, and that target is the screen's own work (text read from each chunk, checkpoints,
+   * the audit record) without a guard exchange.
    */
   private java.util.function.Supplier<String> prompts(String target, String markers) {
     String repeated = "Benchmark request, the same every time: explain how tides work. " + markers;
