@@ -60,4 +60,19 @@ class RelayScenarioTest {
     assertThat(RelayScenario.guardCallCost(totals, base, json)).isEmpty();
     assertThat(json.getJsonObject("guard_calls").isEmpty()).isTrue();
   }
+
+  @Test
+  void theCachedTargetsFewCallsAreNotChargedTheWholeScreeningCost() {
+    // its first stream's calls are its only ones: dividing its CPU above passthrough by them
+    // would print one enormous "per call" figure for what is the screen's own work
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
+    Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
+    totals.put("gateway/passthrough", base);
+    totals.put(RelayScenario.CACHED,
+        new RelayScenario.Totals(1_000, 10, 3, 10_500_000, List.of(), List.of()));
+    JsonObject json = new JsonObject();
+
+    assertThat(RelayScenario.guardCallCost(totals, base, json)).isEmpty();
+    assertThat(json.getJsonObject("guard_calls").containsKey(RelayScenario.CACHED)).isFalse();
+  }
 }
