@@ -25,9 +25,10 @@ import java.util.concurrent.TimeUnit;
  * directly, through the gateway (passthrough, an optimistic screening policy that audits every
  * request, the same with every verdict from the verdict cache, and the shipped balanced policy),
  * and through nginx as the anchor when {@code nginx} is on the PATH ({@code proxy_buffering off},
- * upstream keep-alive), in interleaved rounds after a warm-up, the order rotated each round. Per target: CPU time per chunk the client received
- * (the gateway's event-loop threads, measured with {@link ThreadMXBean}; nginx's master and worker
- * processes, from {@code /proc}), and time to first token p50 added over direct.
+ * upstream keep-alive), in interleaved rounds after a warm-up, the order rotated each round. Per
+ * target: CPU time per chunk the client received (the gateway's event-loop threads, measured with
+ * {@link ThreadMXBean}; nginx's master and worker processes, from {@code /proc}), and time to
+ * first token p50 added over direct.
  */
 final class RelayScenario {
   private static final int STREAMS = 32;
