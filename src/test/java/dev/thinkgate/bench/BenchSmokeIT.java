@@ -134,6 +134,8 @@ class BenchSmokeIT {
     // so that target measures screening without guard exchanges
     assertThat(relay.getDouble("cached_screening_guard_calls_per_stream")).isLessThan(0.5);
     assertThat(relay.getDouble("cached_screening_over_passthrough")).isPositive();
+    // one round here: no interval yet, and the report says so by leaving it null
+    assertThat(relay.getValue("screening_over_passthrough_interval")).isNull();
     // a loop woken by a timer alone costs less than one that also makes a guard call then
     assertThat(relay.getDouble("loop_wake_up_alone_us")).isPositive()
         .isLessThan(relay.getDouble("guard_call_alone_us"));

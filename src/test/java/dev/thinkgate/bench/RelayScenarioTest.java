@@ -1,6 +1,7 @@
 package dev.thinkgate.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
@@ -23,6 +24,32 @@ class RelayScenarioTest {
     assertThat(RelayScenario.spread(List.of(1.15, 0.98, 1.04))).isEqualTo("median 1.04 (0.98 … 1.15)");
     assertThat(RelayScenario.spread(List.of(1.2))).isEqualTo("median 1.20 (1.20 … 1.20)");
     assertThat(RelayScenario.spread(List.of())).isEqualTo("-");
+  }
+
+  @Test
+  void aRunsRatioComesWithTheConfidenceIntervalOfItsRounds() {
+    // geometric mean of five round ratios, t(0.975, 4) = 2.776 on their logarithms
+    double[] ci = RelayScenario.confidenceInterval(List.of(1.13, 1.05, 1.21, 0.98, 1.10));
+    assertThat(ci[0]).isCloseTo(0.9893, within(1e-4));
+    assertThat(ci[1]).isCloseTo(1.2038, within(1e-4));
+    assertThat(RelayScenario.interval(List.of(1.13, 1.05, 1.21, 0.98, 1.10)))
+        .isEqualTo(", 95% interval 0.99 … 1.20");
+    // two rounds: t(0.975, 1) = 12.706 makes the interval as wide as two rounds deserve
+    assertThat(RelayScenario.confidenceInterval(List.of(1.0, 1.2))[1]).isCloseTo(3.4884, within(1e-4));
+    // one round, or a round without chunks: no interval
+    assertThat(RelayScenario.confidenceInterval(List.of(1.1))).isNull();
+    assertThat(RelayScenario.interval(List.of(1.1))).isEmpty();
+    assertThat(RelayScenario.confidenceInterval(List.of(1.1, 0.0))).isNull();
+  }
+
+  @Test
+  void studentsTQuantileFollowsTheTableThenItsExpansion() {
+    assertThat(RelayScenario.studentT975(9)).isEqualTo(2.262);
+    assertThat(RelayScenario.studentT975(30)).isEqualTo(2.042);
+    // published values: 2.021 (40), 2.000 (60), 1.980 (120)
+    assertThat(RelayScenario.studentT975(40)).isCloseTo(2.021, within(1e-3));
+    assertThat(RelayScenario.studentT975(60)).isCloseTo(2.000, within(1e-3));
+    assertThat(RelayScenario.studentT975(120)).isCloseTo(1.980, within(1e-3));
   }
 
   @Test
