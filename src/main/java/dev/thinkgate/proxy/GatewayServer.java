@@ -210,6 +210,14 @@ public final class GatewayServer {
     return drain(drainTimeoutMs);
   }
 
+  /**
+   * Generation requests not over yet; one stays open from its arrival until its audit record was
+   * offered, a moment after its client read the response's end.
+   */
+  int openRequests() {
+    return drain.openCount();
+  }
+
   /** {@link #drain()} with an explicit timeout; 0 ends the open requests at once. */
   public Future<DrainReport> drain(long timeoutMs) {
     return drain.start(timeoutMs);

@@ -124,6 +124,11 @@ final class ShutdownDrain {
     request.responded = true;
   }
 
+  /** Requests not over yet: responding, or responded with their audit record not yet offered. */
+  int openCount() {
+    return open.size();
+  }
+
   /** The request is over (refused, or responded and recorded). */
   void release(OpenRequest request) {
     if (open.remove(request) && draining) {
