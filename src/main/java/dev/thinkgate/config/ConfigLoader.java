@@ -201,8 +201,9 @@ public final class ConfigLoader {
     long idle = n.longInteger("idle_ms", d.idleMs(), 1, Long.MAX_VALUE);
     long total = n.longInteger("total_ms", d.totalMs(), 1, Long.MAX_VALUE);
     long poolAcquire = n.longInteger("pool_acquire_ms", d.poolAcquireMs(), 1, Long.MAX_VALUE);
+    long maxAge = n.longInteger("max_connection_age_ms", d.maxConnectionAgeMs(), 0, Long.MAX_VALUE);
     n.finish();
-    return new Timeouts(connect, firstByte, idle, total, poolAcquire);
+    return new Timeouts(connect, firstByte, idle, total, poolAcquire, maxAge);
   }
 
   private static Map<String, GuardConfig> guards(ConfigNode root) {

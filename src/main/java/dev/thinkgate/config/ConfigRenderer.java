@@ -132,6 +132,7 @@ public final class ConfigRenderer {
       t.put("idle_ms", r.timeouts().idleMs());
       t.put("total_ms", r.timeouts().totalMs());
       t.put("pool_acquire_ms", r.timeouts().poolAcquireMs());
+      t.put("max_connection_age_ms", r.timeouts().maxConnectionAgeMs());
       route.put("health_path", r.healthPath());
     }
 

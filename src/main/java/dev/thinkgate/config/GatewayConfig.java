@@ -113,13 +113,20 @@ public record GatewayConfig(
    *     gateway may open to the upstream is busy
    */
   public record Timeouts(long connectMs, long firstByteMs, long idleMs, long totalMs,
-      long poolAcquireMs) {
+      long poolAcquireMs, long maxConnectionAgeMs) {
     public static final long DEFAULT_POOL_ACQUIRE_MS = 30_000;
-    public static final Timeouts DEFAULT =
-        new Timeouts(5_000, 120_000, 60_000, 900_000, DEFAULT_POOL_ACQUIRE_MS);
+    /**
+     * A pooled upstream connection is reused for 5 minutes after it opened, then replaced: behind
+     * a Kubernetes Service, new connections reach replicas added since, at one reconnect per
+     * connection every 5 minutes.
+     */
+    public static final long DEFAULT_MAX_CONNECTION_AGE_MS = 300_000;
+    public static final Timeouts DEFAULT = new Timeouts(5_000, 120_000, 60_000, 900_000,
+        DEFAULT_POOL_ACQUIRE_MS, DEFAULT_MAX_CONNECTION_AGE_MS);
 
     public Timeouts(long connectMs, long firstByteMs, long idleMs, long totalMs) {
-      this(connectMs, firstByteMs, idleMs, totalMs, DEFAULT_POOL_ACQUIRE_MS);
+      this(connectMs, firstByteMs, idleMs, totalMs, DEFAULT_POOL_ACQUIRE_MS,
+          DEFAULT_MAX_CONNECTION_AGE_MS);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.thinkgate.proxy;
 import dev.thinkgate.config.GatewayConfig;
 import dev.thinkgate.config.GatewayConfig.GuardConfig;
 import dev.thinkgate.config.GatewayConfig.RouteConfig;
+import dev.thinkgate.config.GatewayConfig.Timeouts;
 import dev.thinkgate.guard.Guard;
 import dev.thinkgate.guard.Guards;
 import dev.thinkgate.metrics.GatewayMetrics;
@@ -100,7 +101,8 @@ final class GatewayRuntime {
       for (RouteConfig rc : config.routes()) {
         String base = UpstreamRoute.normalizeBase(rc.upstream());
         int connectMs = (int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs());
-        String key = base + "|" + connectMs;
+        long maxAgeMs = rc.timeouts().maxConnectionAgeMs();
+        String key = base + "|" + connectMs + "|" + maxAgeMs;
         HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
             new HttpClientOptions()
                 .setConnectTimeout(connectMs)
@@ -109,7 +111,8 @@ final class GatewayRuntime {
                 .setDecompressionSupported(false),
             new PoolOptions().setHttp1MaxSize(16)));
         UpstreamPools routePools = pools.computeIfAbsent(key,
-            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs, metrics.registry()));
+            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs, metrics.registry(),
+                UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS, maxAgeMs)));
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
         routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
       }

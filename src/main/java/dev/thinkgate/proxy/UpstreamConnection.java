@@ -61,6 +61,7 @@ final class UpstreamConnection implements FlowControl.Source {
   private boolean responseStarted;
   private boolean paused;
   private long idleSinceNanos;
+  private final long openedNanos;
   private long idleBeforeSendNanos;
   private long sentNanos;
   private long drainTimer = -1;
@@ -73,6 +74,7 @@ final class UpstreamConnection implements FlowControl.Source {
     this.pool = pool;
     this.nanoClock = nanoClock;
     this.idleSinceNanos = nanoClock.getAsLong();
+    this.openedNanos = idleSinceNanos;
     socket.handler(this::onRead);
     socket.exceptionHandler(this::onError);
     socket.closeHandler(v -> onClosed());
@@ -163,6 +165,11 @@ final class UpstreamConnection implements FlowControl.Source {
 
   long idleNanos() {
     return nanoClock.getAsLong() - idleSinceNanos;
+  }
+
+  /** Time since the connection was opened. */
+  long ageNanos() {
+    return nanoClock.getAsLong() - openedNanos;
   }
 
   void close() {

@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  * for at most {@link Lifecycle#acquireTimeoutMs()}; a waiter whose call gives up leaves the line at
  * once ({@link #cancel}). Idle connections are swept every {@link Lifecycle#sweepMs()} and closed
  * once past the keep-alive window, and a connection whose caller has its answer but whose
- * response framing has not ended gets {@link Lifecycle#drainMs()} to end it, then is closed.
+ * response framing has not ended gets {@link Lifecycle#drainMs()} to end it, then is closed. A
+ * connection older than {@link Lifecycle#maxAgeNanos()} is not reused: it is closed when its
+ * exchange ends (or in the sweep), never under an exchange, so that behind a load-balanced address
+ * (a Kubernetes Service) new connections spread the calls over replicas added since.
  * Confined to its event loop.
  */
 final class UpstreamPool {
@@ -50,25 +53,29 @@ final class UpstreamPool {
    *     had been idle at least this long: only then can the close be the server's idle timer
    * @param retryCloseWindowNanos ... and only when the close arrived within this long of the
    *     write, before the server could have read the request and started a generation
+   * @param maxAgeNanos a connection is reused only while younger than this since it was opened
+   *     (0 = no limit)
    */
   record Lifecycle(long keepAliveNanos, long acquireTimeoutMs, long drainMs, long sweepMs,
-      long retryMinIdleNanos, long retryCloseWindowNanos) {
+      long retryMinIdleNanos, long retryCloseWindowNanos, long maxAgeNanos) {
     Lifecycle {
       if (keepAliveNanos < 0 || acquireTimeoutMs < 1 || drainMs < 1 || sweepMs < 0
-          || retryMinIdleNanos < 0 || retryCloseWindowNanos < 0) {
+          || retryMinIdleNanos < 0 || retryCloseWindowNanos < 0 || maxAgeNanos < 0) {
         throw new IllegalArgumentException("bad pool lifecycle " + keepAliveNanos + ", "
             + acquireTimeoutMs + ", " + drainMs + ", " + sweepMs + ", " + retryMinIdleNanos
-            + ", " + retryCloseWindowNanos);
+            + ", " + retryCloseWindowNanos + ", " + maxAgeNanos);
       }
     }
 
     /**
      * Keep-alive 4 s (below uvicorn's 5 s, behind vLLM and SGLang); idle sweep every second;
-     * 1 s to drain; a resend only after 2 s idle and a close within 5 ms of the write.
+     * 1 s to drain; a resend only after 2 s idle and a close within 5 ms of the write; a
+     * connection reused for at most {@code maxAgeMs} (0 = no limit) after it was opened.
      */
-    static Lifecycle defaults(long acquireTimeoutMs) {
+    static Lifecycle defaults(long acquireTimeoutMs, long maxAgeMs) {
       return new Lifecycle(TimeUnit.SECONDS.toNanos(4), acquireTimeoutMs, 1_000, 1_000,
-          TimeUnit.SECONDS.toNanos(2), TimeUnit.MILLISECONDS.toNanos(5));
+          TimeUnit.SECONDS.toNanos(2), TimeUnit.MILLISECONDS.toNanos(5),
+          TimeUnit.MILLISECONDS.toNanos(maxAgeMs));
     }
   }
 
@@ -89,6 +96,7 @@ final class UpstreamPool {
   private long sweepTimer = -1;
   // Written on the pool's loop only; volatile so the metrics gauges may read them from any thread.
   private volatile int open;
+  private volatile long agedOut;
 
   UpstreamPool(Vertx vertx, NetClient client, UpstreamOrigin origin, int connectTimeoutMs,
       int maxConnections, int maxWaiters, Lifecycle lifecycle, LongSupplier nanoClock) {
@@ -139,10 +147,10 @@ final class UpstreamPool {
       UpstreamConnection c;
       while ((c = idle.pollLast()) != null) {
         idleCount = idle.size();
-        if (c.open() && c.idleNanos() < keepAliveNanos) {
+        if (c.open() && c.idleNanos() < keepAliveNanos && !agedOut(c)) {
           return Future.succeededFuture(c);
         }
-        c.close();
+        retire(c);
       }
     } else if (open >= maxConnections && !idle.isEmpty()) {
       idle.peekFirst().close(); // makes room; close() takes it out of the pool
@@ -188,9 +196,16 @@ final class UpstreamPool {
     return waiters.size();
   }
 
-  /** A connection whose exchange ended cleanly: to the next waiting call, or idle. */
+  /**
+   * A connection whose exchange ended cleanly: to the next waiting call, or idle; past its maximum
+   * age, closed instead (a waiting call then gets a new connection in its place).
+   */
   void release(UpstreamConnection c) {
     if (!c.open()) {
+      return;
+    }
+    if (agedOut(c)) {
+      retire(c);
       return;
     }
     Waiter waiter = waiters.pollFirst();
@@ -211,13 +226,21 @@ final class UpstreamPool {
     }
   }
 
-  /** Closes the idle connections past the keep-alive window, oldest first. */
+  /** Closes the idle connections past the keep-alive window or their maximum age. */
   void sweep() {
     UpstreamConnection c;
     while ((c = idle.peekFirst()) != null && (!c.open() || c.idleNanos() >= keepAliveNanos)) {
       idle.pollFirst();
       idleCount = idle.size();
       c.close();
+    }
+    if (lifecycle.maxAgeNanos() > 0 && !idle.isEmpty()) {
+      // idle is in release order, not age order: look at each (a pool holds few idle ones)
+      for (UpstreamConnection old : idle.stream().filter(this::agedOut).toList()) {
+        idle.remove(old);
+        idleCount = idle.size();
+        retire(old);
+      }
     }
     if (idle.isEmpty() && sweepTimer >= 0) {
       vertx.cancelTimer(sweepTimer);
@@ -257,6 +280,23 @@ final class UpstreamPool {
 
   int openConnections() {
     return open;
+  }
+
+  /** Connections closed so far for reaching their maximum age. */
+  long agedOut() {
+    return agedOut;
+  }
+
+  private boolean agedOut(UpstreamConnection c) {
+    return lifecycle.maxAgeNanos() > 0 && c.ageNanos() >= lifecycle.maxAgeNanos();
+  }
+
+  /** Closes a connection not to be reused, counting it when its age is why. */
+  private void retire(UpstreamConnection c) {
+    if (c.open() && agedOut(c)) {
+      agedOut++;
+    }
+    c.close();
   }
 
   int idleConnections() {

@@ -37,8 +37,8 @@ final class UpstreamPools {
    *     over the loops) are registered, or null for none
    */
   UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry) {
-    this(vertx, origin, connectTimeoutMs, registry,
-        UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS));
+    this(vertx, origin, connectTimeoutMs, registry, UpstreamPool.Lifecycle.defaults(
+        Timeouts.DEFAULT_POOL_ACQUIRE_MS, Timeouts.DEFAULT_MAX_CONNECTION_AGE_MS));
   }
 
   UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry,
@@ -59,6 +59,11 @@ final class UpstreamPools {
               p -> p.byLoop.values().stream().mapToInt(UpstreamPool::idleConnections).sum())
           .description("Connections to the upstream for streamed calls, idle in the pool")
           .tags("upstream", upstream, "state", "idle").register(registry);
+      io.micrometer.core.instrument.FunctionCounter.builder("thinkgate_upstream_connections_aged",
+              this, p -> p.byLoop.values().stream().mapToLong(UpstreamPool::agedOut).sum())
+          .description("Connections to the upstream closed on reaching the route's"
+              + " timeouts.max_connection_age_ms, instead of being reused")
+          .tags("upstream", upstream).register(registry);
       retries = Counter.builder("thinkgate_upstream_retries")
           .description("Requests sent once more on a new connection because a reused one was"
               + " closed under them before the server could have read them")

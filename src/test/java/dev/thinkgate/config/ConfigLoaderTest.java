@@ -74,6 +74,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aRoutesMaximumConnectionAgeIsReadAndZeroMeansNoLimit() throws IOException {
+    LoadResult result = load("""
+        routes:
+          - model: a
+            upstream: http://127.0.0.1:8000
+            timeouts: {max_connection_age_ms: 60000}
+          - model: b
+            upstream: http://127.0.0.1:8001
+            timeouts: {max_connection_age_ms: 0}
+          - model: c
+            upstream: http://127.0.0.1:8002
+        """);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.config().routes()).extracting(r -> r.timeouts().maxConnectionAgeMs())
+        .containsExactly(60_000L, 0L, GatewayConfig.Timeouts.DEFAULT_MAX_CONNECTION_AGE_MS);
+    assertThat(GatewayConfig.Timeouts.DEFAULT_MAX_CONNECTION_AGE_MS).isEqualTo(300_000L);
+  }
+
+  @Test
   void quickStartWithoutConfigFileHasServerDefaultsAndNoRoutes() {
     LoadResult result = loader.load(null, SHIPPED_POLICIES);
 
@@ -112,6 +132,7 @@ class ConfigLoaderTest {
       "routes: [{model: m, upstream: 'http://h', api_key_env: '${X}'}] | routes[0].api_key_env | is not an environment variable name",
       "routes: [{model: m, upstream: 'http://h', health_path: health}] | routes[0].health_path | 'health' is not an absolute path",
       "routes: [{model: m, upstream: 'http://h', timeouts: {idle_ms: 0}}] | routes[0].timeouts.idle_ms | 0 is out of range",
+      "routes: [{model: m, upstream: 'http://h', timeouts: {max_connection_age_ms: -1}}] | routes[0].timeouts.max_connection_age_ms | -1 is out of range",
       "routes: [{model: '*', upstream: 'http://h'}, {model: m, upstream: 'http://h'}] | routes[1].model | 'm' is never used because an earlier route is '*'",
       "routes: [{model: m, upstream: 'http://h'}, {model: m, upstream: 'http://g'}] | routes[1].model | 'm' is already routed",
       "guards: {default: {}}                                  | guards.default.url | is missing",

@@ -202,6 +202,34 @@ class GatewayIT {
   }
 
   @Test
+  void aRoutesMaximumConnectionAgeReplacesItsPooledConnectionsAndCountsIt() throws Exception {
+    // Given a route whose upstream connections may be reused for 1 ms after they opened
+    try (GatewayHarness h = new GatewayHarness()
+        .timeouts(new Timeouts(5_000, 120_000, 60_000, 900_000, 30_000, 1)).start()) {
+      // When two streams run one after the other
+      for (int i = 0; i < 2; i++) {
+        TestClient.Stream s = h.client.stream("/v1/chat/completions", TestClient.chat(MODEL, "hi"));
+        assertThat(s.done()).isTrue();
+      }
+
+      // Then each stream's connection was closed for its age once its exchange ended
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+      double aged = 0;
+      while ((aged = agedConnections(h)) < 2 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(aged).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  /** thinkgate_upstream_connections_aged_total summed over the upstreams. */
+  private static double agedConnections(GatewayHarness h) throws Exception {
+    return h.client.get("/metrics").body().lines()
+        .filter(l -> l.startsWith("thinkgate_upstream_connections_aged_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  @Test
   void upstreamFailuresAreReportedNeverSilentlyTruncated() throws Exception {
     try (GatewayHarness h = new GatewayHarness()
         .timeouts(new Timeouts(1_000, 2_000, 700, 20_000)).start()) {

@@ -28,7 +28,7 @@ class UpstreamPoolIT {
   /** The default rules, with a short acquire timeout, drain time and sweep period for tests. */
   private static final UpstreamPool.Lifecycle LIFECYCLE = new UpstreamPool.Lifecycle(
       UpstreamPools.KEEP_ALIVE_NANOS, 300, 200, 50, TimeUnit.SECONDS.toNanos(2),
-      TimeUnit.MILLISECONDS.toNanos(5));
+      TimeUnit.MILLISECONDS.toNanos(5), TimeUnit.MINUTES.toNanos(5));
 
   private final Vertx vertx = Vertx.vertx();
   private final Context loop = vertx.getOrCreateContext();
@@ -332,6 +332,95 @@ class UpstreamPoolIT {
     assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isZero();
   }
 
+  /** LIFECYCLE with a 10 s maximum age, so a test ages a connection without idling it out. */
+  private static final UpstreamPool.Lifecycle TEN_SECOND_AGE = new UpstreamPool.Lifecycle(
+      LIFECYCLE.keepAliveNanos(), LIFECYCLE.acquireTimeoutMs(), LIFECYCLE.drainMs(),
+      LIFECYCLE.sweepMs(), LIFECYCLE.retryMinIdleNanos(), LIFECYCLE.retryCloseWindowNanos(),
+      TimeUnit.SECONDS.toNanos(10));
+
+  @Test
+  void aConnectionPastItsMaximumAgeFinishesItsExchangeThenIsClosedNotReused() throws Exception {
+    // Given a connection reused every 3 s (inside the 4 s keep-alive) until it is 9 s old
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(4, 4, TEN_SECOND_AGE);
+    for (int i = 0; i < 3; i++) {
+      exchange(pool);
+      nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
+    }
+    assertThat(upstream.connections.get()).isEqualTo(1);
+
+    // When its next exchange is under way as it turns 12 s old (past the 10 s maximum)
+    UpstreamConnection c = onLoop(() -> pool.acquire(false));
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
+    Promise<Result> done = Promise.promise();
+    loop.runOnContext(v -> c.send(request(), new Collector(done)));
+    Result last = done.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    // Then that exchange completes on it, and it is closed instead of going back to the pool
+    assertThat(last.body).isEqualTo("ok");
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(idle(pool)).isZero();
+    assertThat(onLoop(() -> Future.succeededFuture(pool.agedOut()))).isEqualTo(1L);
+    // and the next call opens a new connection
+    assertThat(exchange(pool).body).isEqualTo("ok");
+    assertThat(upstream.connections.get()).isEqualTo(2);
+  }
+
+  @Test
+  void anIdleConnectionPastItsMaximumAgeIsNotReusedAndTheSweepClosesIt() throws Exception {
+    // Given a connection reused every 3 s and last released when 9 s old
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(4, 4, TEN_SECOND_AGE);
+    for (int i = 0; i < 3; i++) {
+      exchange(pool);
+      nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
+    }
+    exchange(pool);
+    assertThat(upstream.connections.get()).isEqualTo(1);
+    StreamControlIT.waitUntil(() -> idle(pool) == 1, 5_000);
+
+    // When it turns 11 s old while idle for 2 s (inside the keep-alive window)
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(2));
+
+    // Then the sweep (every 50 ms here) closes it for its age
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+    assertThat(idle(pool)).isZero();
+    assertThat(onLoop(() -> Future.succeededFuture(pool.agedOut()))).isEqualTo(1L);
+  }
+
+  @Test
+  void aWaitingCallGetsANewConnectionWhenTheReleasedOneIsPastItsMaximumAge() throws Exception {
+    // Given a pool of one connection, held by a call, and a second call waiting for it
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamPool pool = pool(1, 1, TEN_SECOND_AGE);
+    UpstreamConnection first = onLoop(() -> pool.acquire(false));
+    Promise<UpstreamConnection> second = Promise.promise();
+    onLoop(() -> {
+      pool.acquire(false).onComplete(second);
+      return Future.succeededFuture();
+    });
+
+    // When the first call's exchange ends 11 s after its connection was opened
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(11));
+    Promise<Result> firstDone = Promise.promise();
+    loop.runOnContext(v -> first.send(request(), new Collector(firstDone)));
+    assertThat(firstDone.future().toCompletionStage().toCompletableFuture()
+        .get(5, TimeUnit.SECONDS).body).isEqualTo("ok");
+
+    // Then the waiting call gets a new connection in its place, within the one-connection limit
+    UpstreamConnection replacement =
+        second.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertThat(replacement).isNotSameAs(first);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.openConnections()))).isEqualTo(1);
+    assertThat(onLoop(() -> Future.succeededFuture(pool.agedOut()))).isEqualTo(1L);
+    Promise<Result> secondDone = Promise.promise();
+    loop.runOnContext(v -> replacement.send(request(), new Collector(secondDone)));
+    assertThat(secondDone.future().toCompletionStage().toCompletableFuture()
+        .get(5, TimeUnit.SECONDS).body).isEqualTo("ok");
+    assertThat(upstream.connections.get()).isEqualTo(2);
+    StreamControlIT.waitUntil(() -> upstream.closedConnections.get() == 1, 5_000);
+  }
+
   @Test
   void aWaitingCallThatGivesUpLeavesTheLine() throws Exception {
     // Given a pool of one busy connection and a line of one, with one call waiting
@@ -414,9 +503,14 @@ class UpstreamPoolIT {
   }
 
   private UpstreamPool pool(int maxConnections, int maxWaiters) throws Exception {
+    return pool(maxConnections, maxWaiters, LIFECYCLE);
+  }
+
+  private UpstreamPool pool(int maxConnections, int maxWaiters, UpstreamPool.Lifecycle lifecycle)
+      throws Exception {
     UpstreamOrigin origin = UpstreamOrigin.parse(upstream.url() + "/prefix");
     return new UpstreamPool(vertx, netClient, origin, 2_000, maxConnections, maxWaiters,
-        LIFECYCLE, nanos::get);
+        lifecycle, nanos::get);
   }
 
   /** The request as the gateway writes it, through the route's own request builder. */

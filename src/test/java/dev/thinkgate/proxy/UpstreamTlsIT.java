@@ -149,7 +149,7 @@ class UpstreamTlsIT {
         .setTrustOptions(new PfxOptions().setPath(truststore.toString()).setPassword(PASSWORD)));
     UpstreamOrigin origin = UpstreamOrigin.parse(url);
     UpstreamPool pool = new UpstreamPool(vertx, client, origin, 2_000, 4, 4,
-        UpstreamPool.Lifecycle.defaults(2_000), System::nanoTime);
+        UpstreamPool.Lifecycle.defaults(2_000, 300_000), System::nanoTime);
     Promise<String> done = Promise.promise();
     Buffer request = Buffer.buffer("POST /v1/chat/completions HTTP/1.1\r\nHost: "
         + origin.hostHeader() + "\r\nContent-Length: 0\r\n\r\n");
