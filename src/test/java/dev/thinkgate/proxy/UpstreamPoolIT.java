@@ -338,9 +338,11 @@ class UpstreamPoolIT {
       LIFECYCLE.sweepMs(), LIFECYCLE.retryMinIdleNanos(), LIFECYCLE.retryCloseWindowNanos(),
       TimeUnit.SECONDS.toNanos(10));
 
-  @Test
-  void aConnectionPastItsMaximumAgeFinishesItsExchangeThenIsClosedNotReused() throws Exception {
-    // Given a connection reused every 3 s (inside the 4 s keep-alive) until it is 9 s old
+  /**
+   * A pool with a 10 s maximum age whose one connection ran an exchange at 0, 3 and 6 s on the
+   * pool's clock, which now reads 9 s: idle 3 s (inside the keep-alive window), 9 s old.
+   */
+  private UpstreamPool connectionNineSecondsOld() throws Exception {
     upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
     UpstreamPool pool = pool(4, 4, TEN_SECOND_AGE);
     for (int i = 0; i < 3; i++) {
@@ -348,6 +350,13 @@ class UpstreamPoolIT {
       nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
     }
     assertThat(upstream.connections.get()).isEqualTo(1);
+    return pool;
+  }
+
+  @Test
+  void aConnectionPastItsMaximumAgeFinishesItsExchangeThenIsClosedNotReused() throws Exception {
+    // Given a connection reused every 3 s (inside the 4 s keep-alive) until it is 9 s old
+    UpstreamPool pool = connectionNineSecondsOld();
 
     // When its next exchange is under way as it turns 12 s old (past the 10 s maximum)
     UpstreamConnection c = onLoop(() -> pool.acquire(false));
@@ -369,12 +378,7 @@ class UpstreamPoolIT {
   @Test
   void anIdleConnectionPastItsMaximumAgeIsNotReusedAndTheSweepClosesIt() throws Exception {
     // Given a connection reused every 3 s and last released when 9 s old
-    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
-    UpstreamPool pool = pool(4, 4, TEN_SECOND_AGE);
-    for (int i = 0; i < 3; i++) {
-      exchange(pool);
-      nanos.addAndGet(TimeUnit.SECONDS.toNanos(3));
-    }
+    UpstreamPool pool = connectionNineSecondsOld();
     exchange(pool);
     assertThat(upstream.connections.get()).isEqualTo(1);
     StreamControlIT.waitUntil(() -> idle(pool) == 1, 5_000);
