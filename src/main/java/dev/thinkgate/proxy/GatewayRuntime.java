@@ -73,6 +73,8 @@ final class GatewayRuntime {
     private final String defaultPolicy;
     private final Map<String, HttpClientAgent> clients = new ConcurrentHashMap<>();
     private final Map<String, UpstreamPools> pools = new ConcurrentHashMap<>();
+    /** One set of meters an upstream, over every pools object that reaches it. */
+    private final Map<String, UpstreamMeters> meters = new ConcurrentHashMap<>();
     private final Map<GuardConfig, Guard> guardCache = new ConcurrentHashMap<>();
 
     /** The Redis of guards with {@code shared_cache}; supplies null while state is local. */
@@ -111,8 +113,13 @@ final class GatewayRuntime {
                 .setDecompressionSupported(false),
             new PoolOptions().setHttp1MaxSize(16)));
         UpstreamPools routePools = pools.computeIfAbsent(key,
-            k -> new UpstreamPools(vertx, UpstreamOrigin.parse(base), connectMs, metrics.registry(),
-                UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS, maxAgeMs)));
+            k -> {
+              UpstreamOrigin origin = UpstreamOrigin.parse(base);
+              UpstreamMeters upstreamMeters = meters.computeIfAbsent(
+                  UpstreamPools.meterTag(origin), tag -> new UpstreamMeters(metrics.registry(), tag));
+              return new UpstreamPools(vertx, origin, connectMs, upstreamMeters,
+                  UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS, maxAgeMs));
+            });
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
         routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
       }

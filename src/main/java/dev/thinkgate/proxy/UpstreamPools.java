@@ -1,9 +1,6 @@
 package dev.thinkgate.proxy;
 
 import dev.thinkgate.config.GatewayConfig.Timeouts;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,7 +22,7 @@ final class UpstreamPools {
 
   private final Vertx vertx;
   private final UpstreamPool.Lifecycle lifecycle;
-  private final Counter retries;
+  private final UpstreamMeters meters;
 
   private final NetClient client;
   private final UpstreamOrigin origin;
@@ -33,50 +30,50 @@ final class UpstreamPools {
   private final Map<Thread, UpstreamPool> byLoop = new ConcurrentHashMap<>();
 
   /**
-   * @param registry where the {@code thinkgate_upstream_connections} gauges (open, idle; summed
-   *     over the loops) are registered, or null for none
+   * @param meters the upstream's meters, which then count these pools too, or null for none
    */
-  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry) {
-    this(vertx, origin, connectTimeoutMs, registry, UpstreamPool.Lifecycle.defaults(
+  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, UpstreamMeters meters) {
+    this(vertx, origin, connectTimeoutMs, meters, UpstreamPool.Lifecycle.defaults(
         Timeouts.DEFAULT_POOL_ACQUIRE_MS, Timeouts.DEFAULT_MAX_CONNECTION_AGE_MS));
   }
 
-  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, MeterRegistry registry,
+  UpstreamPools(Vertx vertx, UpstreamOrigin origin, int connectTimeoutMs, UpstreamMeters meters,
       UpstreamPool.Lifecycle lifecycle) {
     this.vertx = vertx;
     this.lifecycle = lifecycle;
     this.client = vertx.createNetClient(clientOptions(connectTimeoutMs));
     this.origin = origin;
     this.connectTimeoutMs = connectTimeoutMs;
-    if (registry != null) {
-      String upstream = (origin.ssl() ? "https://" : "http://") + origin.hostHeader()
-          + origin.pathPrefix();
-      Gauge.builder("thinkgate_upstream_connections", this,
-              p -> p.byLoop.values().stream().mapToInt(UpstreamPool::openConnections).sum())
-          .description("Connections to the upstream for streamed calls, open (busy or idle)")
-          .tags("upstream", upstream, "state", "open").register(registry);
-      Gauge.builder("thinkgate_upstream_connections", this,
-              p -> p.byLoop.values().stream().mapToInt(UpstreamPool::idleConnections).sum())
-          .description("Connections to the upstream for streamed calls, idle in the pool")
-          .tags("upstream", upstream, "state", "idle").register(registry);
-      io.micrometer.core.instrument.FunctionCounter.builder("thinkgate_upstream_connections_aged",
-              this, p -> p.byLoop.values().stream().mapToLong(UpstreamPool::agedOut).sum())
-          .description("Connections to the upstream closed on reaching the route's"
-              + " timeouts.max_connection_age_ms, instead of being reused")
-          .tags("upstream", upstream).register(registry);
-      retries = Counter.builder("thinkgate_upstream_retries")
-          .description("Requests sent once more on a new connection because a reused one was"
-              + " closed under them before the server could have read them")
-          .tags("upstream", upstream).register(registry);
-    } else {
-      retries = null;
+    this.meters = meters;
+    if (meters != null) {
+      meters.add(this);
     }
+  }
+
+  /** The {@code upstream} tag of an origin's meters: scheme, host, port and path prefix. */
+  static String meterTag(UpstreamOrigin origin) {
+    return (origin.ssl() ? "https://" : "http://") + origin.hostHeader() + origin.pathPrefix();
+  }
+
+  /** Connections open (busy or idle) over the loops. */
+  long openConnections() {
+    return byLoop.values().stream().mapToInt(UpstreamPool::openConnections).sum();
+  }
+
+  /** Connections idle in the pools over the loops. */
+  long idleConnections() {
+    return byLoop.values().stream().mapToInt(UpstreamPool::idleConnections).sum();
+  }
+
+  /** Connections closed for their age over the loops. */
+  long agedOut() {
+    return byLoop.values().stream().mapToLong(UpstreamPool::agedOut).sum();
   }
 
   /** Counts one resend of a request on a new connection. */
   void retried() {
-    if (retries != null) {
-      retries.increment();
+    if (meters != null) {
+      meters.retried();
     }
   }
 

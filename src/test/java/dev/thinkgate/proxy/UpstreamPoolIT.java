@@ -426,6 +426,38 @@ class UpstreamPoolIT {
   }
 
   @Test
+  void anUpstreamsMetersCountEveryPoolsObjectThatReachesIt() throws Exception {
+    // Given two pools objects for one upstream (two routes to one server with different connect
+    // timeouts, or a reload that changed one), sharing the upstream's meters
+    upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
+    UpstreamOrigin origin = UpstreamOrigin.parse(upstream.url() + "/prefix");
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    UpstreamMeters meters = new UpstreamMeters(registry, UpstreamPools.meterTag(origin));
+    UpstreamPools fast = new UpstreamPools(vertx, origin, 1_000, meters);
+    UpstreamPools slow = new UpstreamPools(vertx, origin, 5_000, meters);
+
+    // When each makes one exchange and keeps its connection idle
+    for (UpstreamPools pools : java.util.List.of(fast, slow)) {
+      Promise<Result> done = Promise.promise();
+      loop.runOnContext(v -> pools.current().acquire(false).onComplete(ar ->
+          ar.result().send(request(), new Collector(done))));
+      assertThat(done.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS)
+          .body).isEqualTo("ok");
+    }
+
+    // Then the upstream's one series of each gauge counts both connections
+    String tag = upstream.url() + "/prefix";
+    StreamControlIT.waitUntil(() -> registry.get("thinkgate_upstream_connections")
+        .tags("upstream", tag, "state", "idle").gauge().value() == 2, 5_000);
+    assertThat(registry.get("thinkgate_upstream_connections").tags("upstream", tag, "state", "open")
+        .gauge().value()).isEqualTo(2);
+    assertThat(registry.find("thinkgate_upstream_connections").gauges()).hasSize(2);
+    fast.close().await();
+    slow.close().await();
+  }
+
+  @Test
   void aWaitingCallThatGivesUpLeavesTheLine() throws Exception {
     // Given a pool of one busy connection and a line of one, with one call waiting
     upstream = new ScriptedUpstream(vertx, (socket, n, head) -> socket.write(OK));
@@ -522,7 +554,8 @@ class UpstreamPoolIT {
     String url = upstream.url() + "/prefix";
     RouteConfig config = new RouteConfig("*", url, null, null, null, null, false, false, null, null);
     UpstreamRoute route = new UpstreamRoute(config, null,
-        new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000, null), url, "sk-test");
+        new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000, (UpstreamMeters) null), url,
+        "sk-test");
     return route.post("/v1/chat/completions", Buffer.buffer("{}"));
   }
 
