@@ -104,7 +104,7 @@ final class GatewayRuntime {
         String base = UpstreamRoute.normalizeBase(rc.upstream());
         int connectMs = (int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs());
         long maxAgeMs = rc.timeouts().maxConnectionAgeMs();
-        String key = base + "|" + connectMs + "|" + maxAgeMs;
+        String key = base + "|" + connectMs;
         HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
             new HttpClientOptions()
                 .setConnectTimeout(connectMs)
@@ -112,7 +112,8 @@ final class GatewayRuntime {
                 .setTcpNoDelay(true)
                 .setDecompressionSupported(false),
             new PoolOptions().setHttp1MaxSize(16)));
-        UpstreamPools routePools = pools.computeIfAbsent(key,
+        // the pools also by maximum age (Vert.x's client, for probes and health checks, has none)
+        UpstreamPools routePools = pools.computeIfAbsent(key + "|" + maxAgeMs,
             k -> {
               UpstreamOrigin origin = UpstreamOrigin.parse(base);
               UpstreamMeters upstreamMeters = meters.computeIfAbsent(

@@ -35,7 +35,7 @@ public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTranspo
    */
   public PooledHttp1Client(Vertx vertx, String url, int connectTimeoutMs, String authorization) {
     UpstreamOrigin origin = UpstreamOrigin.parse(url);
-    this.pools = new UpstreamPools(vertx, origin, connectTimeoutMs, (UpstreamMeters) null,
+    this.pools = new UpstreamPools(vertx, origin, connectTimeoutMs, null,
         UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS,
             Timeouts.DEFAULT_MAX_CONNECTION_AGE_MS));
     this.origin = origin;

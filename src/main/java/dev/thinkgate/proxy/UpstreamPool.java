@@ -147,7 +147,7 @@ final class UpstreamPool {
       UpstreamConnection c;
       while ((c = idle.pollLast()) != null) {
         idleCount = idle.size();
-        if (c.open() && c.idleNanos() < keepAliveNanos && !agedOut(c)) {
+        if (reusable(c)) {
           return Future.succeededFuture(c);
         }
         retire(c);
@@ -228,19 +228,11 @@ final class UpstreamPool {
 
   /** Closes the idle connections past the keep-alive window or their maximum age. */
   void sweep() {
-    UpstreamConnection c;
-    while ((c = idle.peekFirst()) != null && (!c.open() || c.idleNanos() >= keepAliveNanos)) {
-      idle.pollFirst();
+    // idle is in release order, not age order: look at each (a pool holds few idle ones)
+    for (UpstreamConnection c : idle.stream().filter(c -> !reusable(c)).toList()) {
+      idle.remove(c);
       idleCount = idle.size();
-      c.close();
-    }
-    if (lifecycle.maxAgeNanos() > 0 && !idle.isEmpty()) {
-      // idle is in release order, not age order: look at each (a pool holds few idle ones)
-      for (UpstreamConnection old : idle.stream().filter(this::agedOut).toList()) {
-        idle.remove(old);
-        idleCount = idle.size();
-        retire(old);
-      }
+      retire(c);
     }
     if (idle.isEmpty() && sweepTimer >= 0) {
       vertx.cancelTimer(sweepTimer);
@@ -285,6 +277,11 @@ final class UpstreamPool {
   /** Connections closed so far for reaching their maximum age. */
   long agedOut() {
     return agedOut;
+  }
+
+  /** Whether an idle connection may serve another exchange: open, kept alive, not too old. */
+  private boolean reusable(UpstreamConnection c) {
+    return c.open() && c.idleNanos() < keepAliveNanos && !agedOut(c);
   }
 
   private boolean agedOut(UpstreamConnection c) {

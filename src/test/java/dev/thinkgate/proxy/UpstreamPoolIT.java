@@ -554,8 +554,7 @@ class UpstreamPoolIT {
     String url = upstream.url() + "/prefix";
     RouteConfig config = new RouteConfig("*", url, null, null, null, null, false, false, null, null);
     UpstreamRoute route = new UpstreamRoute(config, null,
-        new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000, (UpstreamMeters) null), url,
-        "sk-test");
+        new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000, null), url, "sk-test");
     return route.post("/v1/chat/completions", Buffer.buffer("{}"));
   }
 
