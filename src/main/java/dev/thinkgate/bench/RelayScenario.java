@@ -195,33 +195,30 @@ final class RelayScenario {
     Totals optimistic = totals.get("gateway/guard-optimistic");
     double screened = cpuPerChunkMicros(optimistic);
     List<Double> screenedRounds = roundRatios(optimistic, base);
+    String screenedPerRound =
+        putRatio(json, "screening_over_passthrough", screened / passthrough, screenedRounds);
     text.append(String.format(Locale.ROOT,
-        "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10); per round %s%s%n",
-        screened / passthrough, spread(screenedRounds), interval(screenedRounds)));
-    json.put("screening_over_passthrough", LatencyTable.round(screened / passthrough, 3));
-    json.put("screening_over_passthrough_rounds", rounded(screenedRounds));
-    json.put("screening_over_passthrough_interval", intervalJson(screenedRounds));
+        "screening (optimistic) / passthrough CPU per chunk: %.2f (target ≤ 1.10); %s%n",
+        screened / passthrough, screenedPerRound));
     Totals shipped = totals.get("gateway/balanced");
     double balanced = cpuPerChunkMicros(shipped);
     List<Double> balancedRounds = roundRatios(shipped, base);
+    String balancedPerRound =
+        putRatio(json, "balanced_over_passthrough", balanced / passthrough, balancedRounds);
     text.append(String.format(Locale.ROOT,
         "balanced (policies/balanced.yaml: input screen, optimistic spans, 10%% audit) / passthrough"
-            + " CPU per chunk: %.2f (target ≤ 1.10); per round %s%s%n", balanced / passthrough,
-        spread(balancedRounds), interval(balancedRounds)));
-    json.put("balanced_over_passthrough", LatencyTable.round(balanced / passthrough, 3));
-    json.put("balanced_over_passthrough_rounds", rounded(balancedRounds));
-    json.put("balanced_over_passthrough_interval", intervalJson(balancedRounds));
+            + " CPU per chunk: %.2f (target ≤ 1.10); %s%n", balanced / passthrough,
+        balancedPerRound));
     Totals cached = totals.get(CACHED);
     double cachedCpu = cpuPerChunkMicros(cached);
     List<Double> cachedRounds = roundRatios(cached, base);
     double cachedCalls = cached.requests() == 0 ? 0 : (double) cached.guardCalls() / cached.requests();
+    String cachedPerRound = putRatio(json, "cached_screening_over_passthrough",
+        cachedCpu / passthrough, cachedRounds);
     text.append(String.format(Locale.ROOT,
         "screening with every verdict cached (guard-optimistic, one prompt repeated: %.2f guard"
-            + " calls a stream) / passthrough CPU per chunk: %.2f; per round %s%s%n", cachedCalls,
-        cachedCpu / passthrough, spread(cachedRounds), interval(cachedRounds)));
-    json.put("cached_screening_over_passthrough", LatencyTable.round(cachedCpu / passthrough, 3));
-    json.put("cached_screening_over_passthrough_rounds", rounded(cachedRounds));
-    json.put("cached_screening_over_passthrough_interval", intervalJson(cachedRounds));
+            + " calls a stream) / passthrough CPU per chunk: %.2f; %s%n", cachedCalls,
+        cachedCpu / passthrough, cachedPerRound));
     json.put("cached_screening_guard_calls_per_stream", LatencyTable.round(cachedCalls, 3));
     text.append(guardCallCost(totals, base, json));
     text.append(String.format(Locale.ROOT, "a guard call alone (one a millisecond from one loop,"
@@ -235,14 +232,12 @@ final class RelayScenario {
       double added = median(base.ttftMs()) - directTtft;
       double nginxAdded = median(totals.get("nginx").ttftMs()) - directTtft;
       List<Double> nginxRounds = roundRatios(base, totals.get("nginx"));
+      String nginxPerRound = putRatio(json, "gateway_over_nginx_cpu", ratio, nginxRounds);
       text.append(String.format(Locale.ROOT,
-          "gateway/nginx CPU per chunk: %.2f (target ≤ 2.00) %s, per round %s%s; added TTFT p50"
+          "gateway/nginx CPU per chunk: %.2f (target ≤ 2.00) %s, %s; added TTFT p50"
               + " %+.2f ms vs nginx's %+.2f ms (target ≤ nginx + 0.3 ms) %s%n",
-          ratio, ratio <= 2.0 ? "PASS" : "FAIL", spread(nginxRounds), interval(nginxRounds),
-          added, nginxAdded, added <= nginxAdded + 0.3 ? "PASS" : "FAIL"));
-      json.put("gateway_over_nginx_cpu", LatencyTable.round(ratio, 3));
-      json.put("gateway_over_nginx_cpu_rounds", rounded(nginxRounds));
-      json.put("gateway_over_nginx_cpu_interval", intervalJson(nginxRounds));
+          ratio, ratio <= 2.0 ? "PASS" : "FAIL", nginxPerRound, added, nginxAdded,
+          added <= nginxAdded + 0.3 ? "PASS" : "FAIL"));
     } else {
       text.append("nginx not on the PATH: no anchor (install nginx to compare)\n");
     }
@@ -327,10 +322,18 @@ final class RelayScenario {
     return ci == null ? "" : String.format(Locale.ROOT, ", 95%% interval %.2f … %.2f", ci[0], ci[1]);
   }
 
-  private static JsonArray intervalJson(List<Double> ratios) {
-    double[] ci = confidenceInterval(ratios);
-    return ci == null ? null
-        : new JsonArray().add(LatencyTable.round(ci[0], 3)).add(LatencyTable.round(ci[1], 3));
+  /**
+   * Puts a run's {@code ratio} in {@code json} under {@code key}, with its per-round ratios
+   * ({@code key_rounds}) and their interval ({@code key_interval}, null with fewer than two
+   * rounds); returns the text report's "per round median … (… … …), 95% interval … … …".
+   */
+  private static String putRatio(JsonObject json, String key, double ratio, List<Double> rounds) {
+    double[] ci = confidenceInterval(rounds);
+    json.put(key, LatencyTable.round(ratio, 3));
+    json.put(key + "_rounds", rounded(rounds));
+    json.put(key + "_interval", ci == null ? null
+        : new JsonArray().add(LatencyTable.round(ci[0], 3)).add(LatencyTable.round(ci[1], 3)));
+    return "per round " + spread(rounds) + interval(rounds);
   }
 
   /** Two-sided 95% quantiles of Student's t for 1 … 30 degrees of freedom. */
