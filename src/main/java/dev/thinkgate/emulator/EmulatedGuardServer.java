@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -121,9 +122,9 @@ public final class EmulatedGuardServer {
   private record Judgement(String text, List<String> enabled, boolean response, int promptTokens) {}
 
   private void judge(HttpServerResponse response, JsonObject body, boolean chat) {
-    Judgement judgement;
+    List<Judgement> judgements;
     try {
-      judgement = chat ? fromMessages(body) : fromPrompt(body);
+      judgements = chat ? List.of(fromMessages(body)) : fromPrompts(body);
     } catch (IllegalArgumentException e) {
       VllmWire.sendBadRequest(response, e.getMessage());
       return;
@@ -145,19 +146,27 @@ public final class EmulatedGuardServer {
             "EngineCore encountered an issue (emulated fault).");
         return;
       }
-      String output;
-      if (draw.outcome() == Outcome.GARBAGE) {
-        output = GARBAGE.get(draw.garbageIndex());
-      } else {
-        List<String> violated =
-            current.lexicon().violatedCategories(judgement.text(), judgement.enabled());
-        output = GuardFamily.forModel(model)
-            .render(violated, judgement.response(), isRefusal(judgement.text()));
-      }
       Integer maxTokens = body.getValue("max_tokens") instanceof Number n ? n.intValue() : null;
-      String cut = maxTokens == null ? output : firstTokens(output, maxTokens);
-      VllmWire.sendJson(response, completion(chat, model, cut, judgement.promptTokens(),
-          cut.length() < output.length() ? "length" : "stop"));
+      JsonArray choices = new JsonArray();
+      int promptTokens = 0;
+      int completionTokens = 0;
+      for (Judgement judgement : judgements) {
+        String output;
+        if (draw.outcome() == Outcome.GARBAGE) {
+          output = GARBAGE.get(draw.garbageIndex());
+        } else {
+          List<String> violated =
+              current.lexicon().violatedCategories(judgement.text(), judgement.enabled());
+          output = GuardFamily.forModel(model)
+              .render(violated, judgement.response(), isRefusal(judgement.text()));
+        }
+        String cut = maxTokens == null ? output : firstTokens(output, maxTokens);
+        choices.add(choice(chat, choices.size(), cut,
+            cut.length() < output.length() ? "length" : "stop"));
+        promptTokens += judgement.promptTokens();
+        completionTokens += Decoding.countWords(cut) + 1;
+      }
+      VllmWire.sendJson(response, completion(chat, model, choices, promptTokens, completionTokens));
     };
     if (draw.delayMs() > 0) {
       vertx.setTimer(draw.delayMs(), id -> answer.run());
@@ -191,13 +200,30 @@ public final class EmulatedGuardServer {
     return new Draw(outcome, current.latencyMs() + jitter, garbage);
   }
 
-  private static Judgement fromPrompt(JsonObject body) {
+  /**
+   * The prompts of a completions request: one string, or a list of them judged together as vLLM
+   * takes a batch (one choice each, in order; one prompt it cannot take fails the whole request,
+   * vllm/entrypoints/openai/serving_completion.py {@code create_completion}).
+   */
+  private static List<Judgement> fromPrompts(JsonObject body) {
     Object value = body.getValue("prompt");
-    if (value instanceof JsonArray array && array.size() == 1) {
-      value = array.getValue(0);
+    if (value instanceof JsonArray array) {
+      if (array.isEmpty()) {
+        throw new IllegalArgumentException("prompt must not be an empty list");
+      }
+      List<Judgement> each = new ArrayList<>(array.size());
+      for (Object prompt : array) {
+        each.add(fromPrompt(prompt));
+      }
+      return each;
     }
+    return List.of(fromPrompt(value));
+  }
+
+  private static Judgement fromPrompt(Object value) {
     if (!(value instanceof String prompt)) {
-      throw new IllegalArgumentException("prompt must be a string");
+      throw new IllegalArgumentException("prompt must be a string or a list of strings"
+          + " (token-id prompts are not emulated)");
     }
     LlamaGuardPrompt parsed = LlamaGuardPrompt.parse(prompt).orElseThrow(() ->
         new IllegalArgumentException(
@@ -267,9 +293,8 @@ public final class EmulatedGuardServer {
     return output;
   }
 
-  private JsonObject completion(boolean chat, String model, String output, int promptTokens,
-      String finishReason) {
-    JsonObject choice = new JsonObject().put("index", 0);
+  private static JsonObject choice(boolean chat, int index, String output, String finishReason) {
+    JsonObject choice = new JsonObject().put("index", index);
     if (chat) {
       choice.put("message", new JsonObject().put("role", "assistant").put("content", output)
           .put("tool_calls", new JsonArray()));
@@ -280,12 +305,17 @@ public final class EmulatedGuardServer {
     if (!chat) {
       choice.putNull("prompt_logprobs");
     }
+    return choice;
+  }
+
+  private JsonObject completion(boolean chat, String model, JsonArray choices, int promptTokens,
+      int completionTokens) {
     return new JsonObject()
         .put("id", chat ? VllmWire.chatId() : VllmWire.completionId())
         .put("object", chat ? "chat.completion" : "text_completion")
         .put("created", VllmWire.nowSeconds())
         .put("model", model)
-        .put("choices", new JsonArray().add(choice))
-        .put("usage", VllmWire.usage(promptTokens, Decoding.countWords(output) + 1));
+        .put("choices", choices)
+        .put("usage", VllmWire.usage(promptTokens, completionTokens));
   }
 }

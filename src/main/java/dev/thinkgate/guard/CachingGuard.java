@@ -8,7 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -29,6 +31,9 @@ public final class CachingGuard implements Guard {
   private final String keyPrefix;
   /** Calls the delegate for a request and its wire text (which only a rendering guard uses). */
   private final java.util.function.BiFunction<GuardRequest, String, Future<GuardVerdict>> call;
+  /** Calls the delegate for several requests at once, given with their wire texts. */
+  private final java.util.function.BiFunction<List<GuardRequest>, List<String>,
+      List<Future<GuardVerdict>>> callAll;
   private final Cache<String, GuardVerdict> cache;
   private final ConcurrentHashMap<String, Future<GuardVerdict>> inFlight = new ConcurrentHashMap<>();
   /** Calls to the delegate not finished yet, by the future shared with their waiters. */
@@ -61,8 +66,9 @@ public final class CachingGuard implements Guard {
   /** @param secondLevel the shared verdict cache asked after a miss here; null = none */
   public CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, long maxEntries,
       Duration ttl, Ticker ticker, MeterRegistry registry, RedisVerdictCache secondLevel) {
-    this(delegate, wireText, "", (request, text) -> delegate.judge(request), maxEntries, ttl,
-        ticker, registry, secondLevel);
+    this(delegate, wireText, "", (request, text) -> delegate.judge(request),
+        (requests, texts) -> delegate.judgeAll(requests), maxEntries, ttl, ticker, registry,
+        secondLevel);
   }
 
   /**
@@ -72,16 +78,19 @@ public final class CachingGuard implements Guard {
   public CachingGuard(RenderingGuard delegate, String keyPrefix, long maxEntries, Duration ttl,
       Ticker ticker, MeterRegistry registry, RedisVerdictCache secondLevel) {
     this(delegate, delegate::render, keyPrefix, (request, text) -> delegate.judgeRendered(text),
-        maxEntries, ttl, ticker, registry, secondLevel);
+        (requests, texts) -> delegate.judgeRenderedAll(texts), maxEntries, ttl, ticker, registry,
+        secondLevel);
   }
 
   private CachingGuard(Guard delegate, Function<GuardRequest, String> wireText, String keyPrefix,
       java.util.function.BiFunction<GuardRequest, String, Future<GuardVerdict>> call,
-      long maxEntries, Duration ttl, Ticker ticker, MeterRegistry registry,
+      java.util.function.BiFunction<List<GuardRequest>, List<String>, List<Future<GuardVerdict>>>
+          callAll, long maxEntries, Duration ttl, Ticker ticker, MeterRegistry registry,
       RedisVerdictCache secondLevel) {
     this.secondLevel = secondLevel;
     this.keyPrefix = keyPrefix;
     this.call = call;
+    this.callAll = callAll;
     if (maxEntries < 1) {
       throw new IllegalArgumentException("cacheMaxEntries must be >= 1, was " + maxEntries);
     }
@@ -103,20 +112,27 @@ public final class CachingGuard implements Guard {
     return delegate.name();
   }
 
-  @Override
-  public Future<GuardVerdict> judge(GuardRequest request) {
+  /**
+   * A request looked up: {@code ready} when the cache, a call already running or an error answers
+   * it; else a miss, registered as running, that the delegate must be called for.
+   */
+  private record Lookup(Future<GuardVerdict> ready, GuardRequest request, String text, String key,
+      Promise<GuardVerdict> promise, Shared entry) {}
+
+  private Lookup lookup(GuardRequest request) {
     String text;
     String key;
     try {
       text = wireText.apply(request);
       key = key(text);
     } catch (RuntimeException e) {
-      return Future.failedFuture(e);
+      return new Lookup(Future.failedFuture(e), null, null, null, null, null);
     }
     GuardVerdict cached = cache.getIfPresent(key);
     if (cached != null) {
       hits.increment();
-      return Future.succeededFuture(new GuardVerdict(cached.safe(), cached.categories(), 0, true));
+      return new Lookup(Future.succeededFuture(
+          new GuardVerdict(cached.safe(), cached.categories(), 0, true)), null, null, null, null, null);
     }
     Promise<GuardVerdict> promise = Promise.promise();
     Future<GuardVerdict> running = inFlight.putIfAbsent(key, promise.future());
@@ -126,39 +142,89 @@ public final class CachingGuard implements Guard {
         call.waiters.incrementAndGet();
       }
       shared.increment();
-      return running;
+      return new Lookup(running, null, null, null, null, null);
     }
     misses.increment();
     Shared entry = new Shared();
     sharedCalls.put(promise.future(), entry);
-    if (secondLevel == null) {
-      callDelegate(request, text, key, promise, entry);
-      return promise.future();
-    }
-    secondLevel.get(key).onComplete(ar -> {
-      GuardVerdict stored = ar.succeeded() ? ar.result() : null;
-      if (stored != null) {
-        cache.put(key, stored);
-        finish(key, promise, Future.succeededFuture(stored));
-      } else if (entry.abandoned) {
-        finish(key, promise, Future.failedFuture(new GuardException(
-            GuardException.Kind.CANCELLED, "every caller gave up before the guard was called")));
-      } else {
-        callDelegate(request, text, key, promise, entry);
-      }
-    });
-    return promise.future();
+    return new Lookup(null, request, text, key, promise, entry);
   }
 
-  private void callDelegate(GuardRequest request, String text, String key,
-      Promise<GuardVerdict> promise, Shared entry) {
+  @Override
+  public Future<GuardVerdict> judge(GuardRequest request) {
+    Lookup l = lookup(request);
+    if (l.ready() != null) {
+      return l.ready();
+    }
+    if (secondLevel == null) {
+      callDelegate(l);
+      return l.promise().future();
+    }
+    secondLevel.get(l.key()).onComplete(ar -> {
+      GuardVerdict stored = ar.succeeded() ? ar.result() : null;
+      if (stored != null) {
+        cache.put(l.key(), stored);
+        finish(l.key(), l.promise(), Future.succeededFuture(stored));
+      } else if (l.entry().abandoned) {
+        finish(l.key(), l.promise(), Future.failedFuture(new GuardException(
+            GuardException.Kind.CANCELLED, "every caller gave up before the guard was called")));
+      } else {
+        callDelegate(l);
+      }
+    });
+    return l.promise().future();
+  }
+
+  /**
+   * Each request answered as {@link #judge} would; the misses go to the delegate together, in one
+   * call when it can send them so. With a second level each is judged alone, since each waits on
+   * its own Redis lookup first.
+   */
+  @Override
+  public List<Future<GuardVerdict>> judgeAll(List<GuardRequest> requests) {
+    if (requests.size() == 1 || secondLevel != null) {
+      return Guard.super.judgeAll(requests);
+    }
+    List<Future<GuardVerdict>> out = new ArrayList<>(requests.size());
+    List<Lookup> missed = new ArrayList<>(requests.size());
+    for (GuardRequest r : requests) {
+      Lookup l = lookup(r);
+      out.add(l.ready() != null ? l.ready() : l.promise().future());
+      if (l.ready() == null) {
+        missed.add(l);
+      }
+    }
+    if (missed.size() == 1) {
+      callDelegate(missed.get(0));
+    } else if (!missed.isEmpty()) {
+      List<Future<GuardVerdict>> started;
+      try {
+        started = callAll.apply(missed.stream().map(Lookup::request).toList(),
+            missed.stream().map(Lookup::text).toList());
+      } catch (RuntimeException e) {
+        started = java.util.Collections.nCopies(missed.size(), Future.failedFuture(e));
+      }
+      for (int i = 0; i < missed.size(); i++) {
+        onDelegate(missed.get(i), started.get(i));
+      }
+    }
+    return out;
+  }
+
+  private void callDelegate(Lookup l) {
     Future<GuardVerdict> started;
     try {
-      started = call.apply(request, text);
+      started = call.apply(l.request(), l.text());
     } catch (RuntimeException e) {
       started = Future.failedFuture(e);
     }
-    entry.delegateCall = started;
+    onDelegate(l, started);
+  }
+
+  /** Caches what the delegate answers for the miss {@code l} and hands it to its waiters. */
+  private void onDelegate(Lookup l, Future<GuardVerdict> started) {
+    l.entry().delegateCall = started;
+    String key = l.key();
     started.onComplete(ar -> {
       if (ar.succeeded()) {
         cache.put(key, ar.result());
@@ -166,7 +232,7 @@ public final class CachingGuard implements Guard {
           secondLevel.put(key, ar.result());
         }
       }
-      finish(key, promise, ar.succeeded() ? Future.succeededFuture(ar.result())
+      finish(key, l.promise(), ar.succeeded() ? Future.succeededFuture(ar.result())
           : Future.failedFuture(ar.cause()));
     });
   }

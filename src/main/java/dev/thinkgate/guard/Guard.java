@@ -13,6 +13,17 @@ public interface Guard {
   Future<GuardVerdict> judge(GuardRequest request);
 
   /**
+   * Judges several requests at once, one future each in order: a guard that can send them in one
+   * call does (vLLM's completions API takes a list of prompts), saving the guard server and the
+   * gateway a request each. By default each is judged alone. Each future can be cancelled alone.
+   */
+  default java.util.List<Future<GuardVerdict>> judgeAll(java.util.List<GuardRequest> requests) {
+    java.util.List<Future<GuardVerdict>> each = new java.util.ArrayList<>(requests.size());
+    requests.forEach(r -> each.add(judge(r)));
+    return each;
+  }
+
+  /**
    * Gives up on a call this guard returned (the client went away): a queued call is dropped, a
    * call in flight is reset, and the future fails with {@link GuardException.Kind#CANCELLED}.
    * Best effort and idempotent; a cancelled call never counts against the guard's health.

@@ -63,6 +63,45 @@ final class GuardReply {
     return choice.getString("text");
   }
 
+  /**
+   * The texts of a completions reply to a batch of {@code n} prompts: {@code choices[i].text} in
+   * prompt order. vLLM numbers the choices {@code index = len(choices)} as it appends them, one a
+   * prompt (vllm/entrypoints/openai/serving_completion.py,
+   * {@code request_output_to_completion_response}), so exactly {@code n} choices whose indexes
+   * run 0 to {@code n - 1} are required, each with a string text not cut at {@code max_tokens}.
+   *
+   * @throws GuardException {@code UNPARSABLE} for anything else
+   */
+  static java.util.List<String> generatedTexts(Buffer reply, int n, String guard) {
+    JsonObject json;
+    try {
+      json = reply.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
+    }
+    JsonArray choices = json == null || !(json.getValue("choices") instanceof JsonArray a) ? null : a;
+    if (choices == null || choices.size() != n) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered a batch of " + n
+          + " prompts with " + (choices == null ? "no" : String.valueOf(choices.size()))
+          + " choices");
+    }
+    java.util.List<String> texts = new java.util.ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (!(choices.getValue(i) instanceof JsonObject choice)
+          || !(choice.getValue("index") instanceof Number index) || index.longValue() != i
+          || !(choice.getValue("text") instanceof String text)) {
+        throw new GuardException(Kind.UNPARSABLE, "guard " + guard
+            + " answered a batch with choice " + i + " out of order or without text");
+      }
+      if ("length".equals(choice.getValue("finish_reason"))) {
+        throw new GuardException(Kind.UNPARSABLE, "guard " + guard
+            + " verdict was cut at max_tokens (finish_reason length)");
+      }
+      texts.add(text);
+    }
+    return texts;
+  }
+
   /** Whether the streaming read answers {@code reply} alone (for tests). */
   static boolean readsStreamed(byte[] reply, boolean chat) {
     return streamed(reply, chat) != UNSURE;

@@ -18,6 +18,8 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +52,7 @@ public final class HttpGuard implements RenderingGuard {
   /** Calls made on an event loop go through it when set. */
   private final GuardTransport transport;
   private final CircuitBreaker breaker;
-  private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+  private final ArrayDeque<Call> queue = new ArrayDeque<>();
   /** How to give up on each call not finished yet, by the future handed to the caller. */
   private final java.util.Map<Future<GuardVerdict>, Runnable> cancellers =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -58,6 +60,8 @@ public final class HttpGuard implements RenderingGuard {
 
   private final Map<Outcome, Counter> calls = new EnumMap<>(Outcome.class);
   private final Timer latency;
+  /** HTTP requests sent: fewer than verdicts when calls go in batches. */
+  private final Counter requests;
 
   /** Outcome tag of {@code thinkgate.guard.calls}. */
   enum Outcome { SAFE, UNSAFE, TIMEOUT, HTTP_ERROR, UNPARSABLE, OVERLOADED, CIRCUIT_OPEN, CANCELLED;
@@ -65,8 +69,6 @@ public final class HttpGuard implements RenderingGuard {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
   }
-
-  private record Queued(String body, Promise<GuardVerdict> promise, boolean trial) {}
 
   public HttpGuard(GuardConfig config, GuardPromptFormat format, HttpClient client, Vertx vertx,
       MeterRegistry registry, Function<String, String> env, LongSupplier clockMillis) {
@@ -122,6 +124,9 @@ public final class HttpGuard implements RenderingGuard {
       calls.put(o, Counter.builder("thinkgate.guard.calls").description("guard calls by outcome")
           .tag("guard", guard).tag("outcome", o.tag()).register(registry));
     }
+    requests = Counter.builder("thinkgate.guard.requests")
+        .description("HTTP requests sent to the guard (a batch is one)").tag("guard", guard)
+        .register(registry);
     latency = Timer.builder("thinkgate.guard.latency").description("guard call wall time")
         .tag("guard", guard).register(registry);
     Gauge.builder("thinkgate.guard.inflight", this, HttpGuard::inFlight).tag("guard", guard)
@@ -159,38 +164,24 @@ public final class HttpGuard implements RenderingGuard {
 
   @Override
   public Future<GuardVerdict> judgeRendered(String rendered) {
-    String body = body(rendered);
-    CircuitBreaker.Permit permit = breaker.acquire();
-    if (permit == CircuitBreaker.Permit.REJECTED) {
-      calls.get(Outcome.CIRCUIT_OPEN).increment();
-      return Future.failedFuture(new GuardException(Kind.CIRCUIT_OPEN,
-          "guard " + config.name() + " circuit is open after repeated failures"));
+    return submit(List.of(rendered), body(rendered)).get(0);
+  }
+
+  /**
+   * Judges several rendered requests. With the completions API they go as one request whose
+   * {@code prompt} is their list, as vLLM and SGLang take it (one choice a prompt, in order); a
+   * batch the server refuses with HTTP 400 (one prompt too long, say) is sent again prompt by
+   * prompt, so one bad prompt fails only its own verdict. The chat API takes one conversation a
+   * request, so there each is its own call.
+   */
+  @Override
+  public List<Future<GuardVerdict>> judgeRenderedAll(List<String> rendered) {
+    if (rendered.size() == 1 || config.api() == GuardApi.CHAT) {
+      List<Future<GuardVerdict>> each = new ArrayList<>(rendered.size());
+      rendered.forEach(r -> each.add(judgeRendered(r)));
+      return each;
     }
-    Promise<GuardVerdict> promise = Promise.promise();
-    boolean startNow;
-    synchronized (this) {
-      if (inFlight < config.maxInFlight()) {
-        inFlight++;
-        startNow = true;
-      } else if (queue.size() < config.maxQueue()) {
-        Queued queued = new Queued(body, promise, permit == CircuitBreaker.Permit.TRIAL);
-        queue.add(queued);
-        cancellers.put(promise.future(), () -> dropQueued(queued));
-        startNow = false;
-      } else {
-        if (permit == CircuitBreaker.Permit.TRIAL) {
-          breaker.trialAborted();
-        }
-        calls.get(Outcome.OVERLOADED).increment();
-        return Future.failedFuture(new GuardException(Kind.OVERLOADED,
-            "guard " + config.name() + " is overloaded: " + config.maxInFlight() + " calls in flight and "
-                + config.maxQueue() + " queued"));
-      }
-    }
-    if (startNow) {
-      send(body, promise);
-    }
-    return promise.future();
+    return submit(List.copyOf(rendered), batchBody(rendered));
   }
 
   @Override
@@ -201,17 +192,118 @@ public final class HttpGuard implements RenderingGuard {
     }
   }
 
-  private void dropQueued(Queued queued) {
-    boolean removed;
-    synchronized (this) {
-      removed = queue.remove(queued);
+  /**
+   * One HTTP request to the guard, for the verdicts of {@code rendered} (one, or a batch);
+   * its fields but {@code live}, {@code queued} and {@code abort} never change.
+   */
+  private static final class Call {
+    final String body;
+    final List<String> rendered;
+    final List<Promise<GuardVerdict>> promises;
+    final boolean trial;
+    /** Members nobody cancelled yet. Guarded by the guard. */
+    int live;
+    /** Waiting in the queue. Guarded by the guard. */
+    boolean queued;
+    /** Gives the request up once it was sent. Guarded by the guard. */
+    Runnable abort;
+
+    Call(String body, List<String> rendered, List<Promise<GuardVerdict>> promises, boolean trial) {
+      this.body = body;
+      this.rendered = rendered;
+      this.promises = promises;
+      this.trial = trial;
+      this.live = promises.size();
     }
-    if (removed) {
-      if (queued.trial()) {
+
+    boolean batched() {
+      return promises.size() > 1;
+    }
+  }
+
+  /** Starts or queues one request for {@code rendered}: one future a prompt, in order. */
+  private List<Future<GuardVerdict>> submit(List<String> rendered, String body) {
+    List<Promise<GuardVerdict>> promises = new ArrayList<>(rendered.size());
+    List<Future<GuardVerdict>> futures = new ArrayList<>(rendered.size());
+    for (int i = 0; i < rendered.size(); i++) {
+      Promise<GuardVerdict> p = Promise.promise();
+      promises.add(p);
+      futures.add(p.future());
+    }
+    CircuitBreaker.Permit permit = breaker.acquire();
+    if (permit == CircuitBreaker.Permit.REJECTED) {
+      failAll(promises, Outcome.CIRCUIT_OPEN, new GuardException(Kind.CIRCUIT_OPEN,
+          "guard " + config.name() + " circuit is open after repeated failures"));
+      return futures;
+    }
+    Call call = new Call(body, rendered, promises, permit == CircuitBreaker.Permit.TRIAL);
+    boolean startNow;
+    synchronized (this) {
+      if (inFlight < config.maxInFlight()) {
+        inFlight++;
+        startNow = true;
+      } else if (queue.size() < config.maxQueue()) {
+        queue.add(call);
+        call.queued = true;
+        startNow = false;
+      } else {
+        startNow = false;
+        call = null;
+      }
+    }
+    if (call == null) {
+      if (permit == CircuitBreaker.Permit.TRIAL) {
         breaker.trialAborted();
       }
-      calls.get(Outcome.CANCELLED).increment();
-      queued.promise().tryFail(cancelled());
+      failAll(promises, Outcome.OVERLOADED, new GuardException(Kind.OVERLOADED,
+          "guard " + config.name() + " is overloaded: " + config.maxInFlight()
+              + " calls in flight and " + config.maxQueue() + " queued"));
+      return futures;
+    }
+    for (Promise<GuardVerdict> p : promises) {
+      Call member = call;
+      cancellers.put(p.future(), () -> cancelMember(member, p));
+    }
+    if (startNow) {
+      send(call);
+    }
+    return futures;
+  }
+
+  private void failAll(List<Promise<GuardVerdict>> promises, Outcome outcome, GuardException e) {
+    for (Promise<GuardVerdict> p : promises) {
+      calls.get(outcome).increment();
+      p.fail(e);
+    }
+  }
+
+  /**
+   * One member of {@code call} was given up: it fails at once; once every member was, a queued
+   * request leaves the queue and one in flight is reset.
+   */
+  private void cancelMember(Call call, Promise<GuardVerdict> member) {
+    if (!member.tryFail(cancelled())) {
+      return;
+    }
+    calls.get(Outcome.CANCELLED).increment();
+    boolean dropped = false;
+    Runnable abort = null;
+    synchronized (this) {
+      if (--call.live > 0) {
+        return;
+      }
+      if (call.queued) {
+        dropped = queue.remove(call);
+        call.queued = false;
+      } else {
+        abort = call.abort;
+      }
+    }
+    if (dropped && call.trial) {
+      breaker.trialAborted();
+    }
+    if (abort != null) {
+      abort.run();
     }
   }
 
@@ -225,6 +317,15 @@ public final class HttpGuard implements RenderingGuard {
     String value = config.api() == GuardApi.CHAT ? rendered : Json.encode(rendered);
     return new StringBuilder(bodyHead.length() + value.length() + 1).append(bodyHead)
         .append(value).append('}').toString();
+  }
+
+  /** A completions body whose {@code prompt} is the list of {@code rendered}, in order. */
+  String batchBody(List<String> rendered) {
+    StringBuilder b = new StringBuilder(bodyHead).append('[');
+    for (int i = 0; i < rendered.size(); i++) {
+      b.append(i == 0 ? "" : ",").append(Json.encode(rendered.get(i)));
+    }
+    return b.append("]}").toString();
   }
 
   /** Every member of the body but the last, the prompt or the messages, whose key ends it. */
@@ -244,10 +345,11 @@ public final class HttpGuard implements RenderingGuard {
   private static final int MAX_REPLY_BYTES = 1 << 20;
 
   /**
-   * Sends one call, bounded by the timeout and cancellable: over the pooled HTTP/1.1 client on an
-   * event loop when the gateway gave one, else over Vert.x's client.
+   * Sends one request, bounded by the timeout and cancellable: over the pooled HTTP/1.1 client on
+   * an event loop when the gateway gave one, else over Vert.x's client.
    */
-  private void send(String body, Promise<GuardVerdict> promise) {
+  private void send(Call call) {
+    requests.increment();
     long started = System.nanoTime();
     AtomicBoolean done = new AtomicBoolean();
     Runnable[] cancelCall = new Runnable[1];
@@ -256,43 +358,46 @@ public final class HttpGuard implements RenderingGuard {
         if (cancelCall[0] != null) {
           cancelCall[0].run();
         }
-        finish(promise, started, Future.failedFuture(new GuardException(Kind.TIMEOUT,
-            "guard " + config.name() + " did not answer within " + config.timeoutMs() + " ms")));
+        finish(call, started, new GuardException(Kind.TIMEOUT,
+            "guard " + config.name() + " did not answer within " + config.timeoutMs() + " ms"));
       }
     });
-    cancellers.put(promise.future(), () -> {
+    Runnable abort = () -> {
       if (done.compareAndSet(false, true)) {
         vertx.cancelTimer(timer);
         if (cancelCall[0] != null) {
           cancelCall[0].run();
         }
-        release(promise, Future.failedFuture(cancelled()));
+        releaseSlot();
       }
-    });
+    };
     io.vertx.core.Handler<io.vertx.core.AsyncResult<GuardTransport.Reply>> onReply = ar -> {
       if (!done.compareAndSet(false, true)) {
         return;
       }
       vertx.cancelTimer(timer);
-      Future<GuardVerdict> result;
-      try {
-        if (ar.failed()) {
-          throw asGuardException(ar.cause());
-        }
-        if (ar.result().status() != 200) {
-          throw new GuardException(Kind.HTTP_ERROR,
-              "guard " + config.name() + " answered HTTP " + ar.result().status());
-        }
-        result = Future.succeededFuture(format.parse(generatedText(ar.result().body()),
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
-      } catch (RuntimeException e) {
-        result = Future.failedFuture(asGuardException(e));
+      if (ar.failed()) {
+        finish(call, started, asGuardException(ar.cause()));
+      } else if (ar.result().status() == 400 && call.batched()) {
+        oneByOne(call);
+      } else if (ar.result().status() != 200) {
+        finish(call, started, new GuardException(Kind.HTTP_ERROR,
+            "guard " + config.name() + " answered HTTP " + ar.result().status()));
+      } else {
+        finish(call, started, ar.result().body());
       }
-      finish(promise, started, result);
     };
     cancelCall[0] = transport != null && transport.callableHere()
-        ? transport.post(Buffer.buffer(body), config.timeoutMs(), MAX_REPLY_BYTES, onReply)
-        : postWithVertx(body, onReply);
+        ? transport.post(Buffer.buffer(call.body), config.timeoutMs(), MAX_REPLY_BYTES, onReply)
+        : postWithVertx(call.body, onReply);
+    boolean abandoned;
+    synchronized (this) {
+      call.abort = abort;
+      abandoned = call.live == 0;
+    }
+    if (abandoned) {
+      abort.run();
+    }
   }
 
   /**
@@ -328,10 +433,6 @@ public final class HttpGuard implements RenderingGuard {
     };
   }
 
-  private String generatedText(Buffer buf) {
-    return GuardReply.generatedText(buf, config.api() == GuardApi.CHAT, config.name());
-  }
-
   private GuardException asGuardException(Throwable t) {
     if (t instanceof GuardException g) {
       return g;
@@ -343,36 +444,101 @@ public final class HttpGuard implements RenderingGuard {
         "guard " + config.name() + " call failed: " + t.getClass().getSimpleName());
   }
 
-  private void finish(Promise<GuardVerdict> promise, long startedNanos, Future<GuardVerdict> result) {
+  /** Ends {@code call} with the server's reply: each member's verdict, in prompt order. */
+  private void finish(Call call, long startedNanos, Buffer reply) {
+    long guardMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+    List<Future<GuardVerdict>> results = new ArrayList<>(call.promises.size());
+    try {
+      List<String> texts = call.batched()
+          ? GuardReply.generatedTexts(reply, call.promises.size(), config.name())
+          : java.util.Collections.singletonList(
+              GuardReply.generatedText(reply, config.api() == GuardApi.CHAT, config.name()));
+      for (String text : texts) {
+        Future<GuardVerdict> one;
+        try {
+          one = Future.succeededFuture(format.parse(text, guardMs));
+        } catch (RuntimeException e) {
+          one = Future.failedFuture(asGuardException(e));
+        }
+        results.add(one);
+      }
+    } catch (RuntimeException e) {
+      finish(call, startedNanos, asGuardException(e));
+      return;
+    }
     latency.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
-    if (result.succeeded()) {
+    if (results.stream().allMatch(Future::succeeded)) {
       breaker.onSuccess();
-      calls.get(result.result().safe() ? Outcome.SAFE : Outcome.UNSAFE).increment();
     } else {
       breaker.onFailure();
-      GuardException e = (GuardException) result.cause();
-      calls.get(Outcome.valueOf(e.kind().name())).increment();
     }
-    release(promise, result);
+    complete(call, results);
   }
 
-  /** Frees the call's slot (starting the next queued call) and completes it. */
-  private void release(Promise<GuardVerdict> promise, Future<GuardVerdict> result) {
-    cancellers.remove(promise.future());
-    if (result.failed() && result.cause() instanceof GuardException g
-        && g.kind() == Kind.CANCELLED) {
-      calls.get(Outcome.CANCELLED).increment();
+  /** Ends {@code call} with one failure for every member. */
+  private void finish(Call call, long startedNanos, GuardException failure) {
+    latency.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+    breaker.onFailure();
+    complete(call, java.util.Collections.nCopies(call.promises.size(),
+        Future.failedFuture(failure)));
+  }
+
+  /** Frees the request's slot, then completes each member nobody cancelled, counting it. */
+  private void complete(Call call, List<Future<GuardVerdict>> results) {
+    releaseSlot();
+    for (int i = 0; i < call.promises.size(); i++) {
+      Promise<GuardVerdict> p = call.promises.get(i);
+      if (cancellers.remove(p.future()) == null) {
+        continue; // cancelled: already failed and counted
+      }
+      Future<GuardVerdict> r = results.get(i);
+      calls.get(r.succeeded() ? (r.result().safe() ? Outcome.SAFE : Outcome.UNSAFE)
+          : Outcome.valueOf(((GuardException) r.cause()).kind().name())).increment();
+      p.handle(r);
     }
-    Queued next;
+  }
+
+  /**
+   * A batch the server refused (HTTP 400: one prompt it cannot take fails the whole list in
+   * vLLM): each member nobody cancelled is judged again on its own. The refusal is not the
+   * guard's ill health, so the breaker does not count it.
+   */
+  private void oneByOne(Call call) {
+    releaseSlot();
+    for (int i = 0; i < call.promises.size(); i++) {
+      Promise<GuardVerdict> p = call.promises.get(i);
+      if (cancellers.remove(p.future()) == null) {
+        continue;
+      }
+      Future<GuardVerdict> alone = judgeRendered(call.rendered.get(i));
+      cancellers.put(p.future(), () -> {
+        p.tryFail(cancelled());
+        cancel(alone);
+      });
+      alone.onComplete(ar -> {
+        cancellers.remove(p.future());
+        if (ar.succeeded()) {
+          p.tryComplete(ar.result());
+        } else {
+          p.tryFail(ar.cause());
+        }
+      });
+    }
+  }
+
+  /** Frees a request's slot: the next queued request, if any, is sent in it. */
+  private void releaseSlot() {
+    Call next;
     synchronized (this) {
       next = queue.poll();
       if (next == null) {
         inFlight--;
+      } else {
+        next.queued = false;
       }
     }
-    promise.handle(result);
     if (next != null) {
-      send(next.body(), next.promise());
+      send(next);
     }
   }
 }

@@ -192,4 +192,45 @@ class EmulatedGuardServerIT {
     Thread.sleep(100);
     assertThat(pending.isComplete()).isFalse();
   }
+
+  /**
+   * A list of prompts is judged as vLLM judges a batch: one choice a prompt, numbered in order,
+   * usage summed over all; one prompt it cannot take fails the whole request with 400
+   * (vllm/entrypoints/openai/serving_completion.py: {@code create_completion} renders every prompt
+   * before scheduling any and returns the first error; {@code request_output_to_completion_response}
+   * appends a choice per prompt with {@code index=len(choices)}).
+   */
+  @Test
+  void aListOfPromptsIsABatchAnsweredInOrderOrRefusedWhole() {
+    String safe = llamaGuard3("Agent", LG3_CATEGORIES, "How do I bake bread?", "Knead the dough.");
+    String unsafe = llamaGuard3("Agent", LG3_CATEGORIES, "How do I make a bomb?",
+        "Step one: build a bomb from a pressure cooker.");
+    Reply reply = client.post("/v1/completions", new JsonObject()
+        .put("model", "meta-llama/Llama-Guard-3-8B").put("temperature", 0)
+        .put("prompt", new JsonArray().add(unsafe).add(safe).add(unsafe)));
+
+    assertThat(reply.status()).isEqualTo(200);
+    JsonArray choices = reply.json().getJsonArray("choices");
+    assertThat(choices).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      assertThat(choices.getJsonObject(i).getInteger("index")).isEqualTo(i);
+    }
+    assertThat(choices.getJsonObject(0).getString("text")).startsWith("\n\nunsafe\nS");
+    assertThat(choices.getJsonObject(1).getString("text")).isEqualTo("\n\nsafe");
+    assertThat(choices.getJsonObject(2).getString("text"))
+        .isEqualTo(choices.getJsonObject(0).getString("text"));
+    int onePrompt = client.post("/v1/completions", new JsonObject()
+        .put("model", "meta-llama/Llama-Guard-3-8B").put("prompt", safe)).json()
+        .getJsonObject("usage").getInteger("prompt_tokens");
+    assertThat(reply.json().getJsonObject("usage").getInteger("prompt_tokens"))
+        .isGreaterThan(2 * onePrompt);
+
+    Reply refused = client.post("/v1/completions", new JsonObject()
+        .put("model", "meta-llama/Llama-Guard-3-8B")
+        .put("prompt", new JsonArray().add(safe).add("not a Llama Guard prompt")));
+    assertThat(refused.status()).isEqualTo(400);
+    Reply empty = client.post("/v1/completions", new JsonObject()
+        .put("model", "meta-llama/Llama-Guard-3-8B").put("prompt", new JsonArray()));
+    assertThat(empty.status()).isEqualTo(400);
+  }
 }

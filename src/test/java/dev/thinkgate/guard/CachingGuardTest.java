@@ -64,6 +64,35 @@ class CachingGuardTest {
       sent.add(rendered);
       return Future.succeededFuture(new GuardVerdict(true, List.of(), 1, false));
     }
+
+    /** Each batch the cache handed on, as the texts it would send together. */
+    final List<List<String>> batches = new ArrayList<>();
+
+    @Override
+    public List<Future<GuardVerdict>> judgeRenderedAll(List<String> rendered) {
+      batches.add(List.copyOf(rendered));
+      return RenderingGuard.super.judgeRenderedAll(rendered);
+    }
+  }
+
+  @Test
+  void severalRequestsAskTheDelegateOnceForTheMissesOnlyInOrder() {
+    CountingRenderer renderer = new CountingRenderer();
+    CachingGuard cache = new CachingGuard(renderer, "p\u0000", 10, Duration.ofSeconds(10),
+        ticker, new SimpleMeterRegistry(), null);
+    GuardRequest c = new GuardRequest("user", "a third text", List.of());
+    cache.judge(a); // cached from now on
+
+    List<Future<GuardVerdict>> verdicts = cache.judgeAll(List.of(b, a, c));
+
+    assertThat(verdicts).allMatch(Future::succeeded);
+    assertThat(verdicts.get(1).result().cached()).isTrue();
+    assertThat(verdicts.get(0).result().cached()).isFalse();
+    assertThat(renderer.batches).containsExactly(List.of(renderer.format.prompt(b),
+        renderer.format.prompt(c)));
+    // and the verdicts it gave are cached
+    assertThat(cache.judgeAll(List.of(b, c))).allMatch(f -> f.result().cached());
+    assertThat(renderer.batches).hasSize(1);
   }
 
   @Test

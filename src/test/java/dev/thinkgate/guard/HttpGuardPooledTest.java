@@ -31,6 +31,12 @@ class HttpGuardPooledTest extends HttpGuardTest {
     return onLoop(() -> guard.judge(r));
   }
 
+  @Override
+  java.util.List<Future<GuardVerdict>> judgeAll(Guard guard, java.util.List<GuardRequest> requests)
+      throws Exception {
+    return onLoop(() -> guard.judgeAll(requests));
+  }
+
   private <T> T onLoop(java.util.function.Supplier<T> body) throws Exception {
     if (loop == null || loop.owner() != vertx) {
       loop = vertx.getOrCreateContext();

@@ -88,6 +88,11 @@ class HttpGuardTest {
     return guard.judge(r);
   }
 
+  /** How the test judges several at once (the pooled variant calls it on an event loop). */
+  List<Future<GuardVerdict>> judgeAll(Guard guard, List<GuardRequest> requests) throws Exception {
+    return guard.judgeAll(requests);
+  }
+
   void cancel(Guard guard, Future<GuardVerdict> call) throws Exception {
     guard.cancel(call);
   }
@@ -353,6 +358,132 @@ class HttpGuardTest {
     assertThat(first.cached()).isFalse();
     assertThat(second.cached()).isTrue();
     assertThat(hits.get()).isEqualTo(1);
+  }
+
+  // ------------------------------------------------------------ batches
+
+  private final GuardRequest unsafeRequest =
+      new GuardRequest("how do I bake bread", "First build a bomb.", List.of("S1"));
+
+  /**
+   * Answers as vLLM answers a completions request whose prompt is a list: one choice a prompt,
+   * {@code index} its place (vllm/entrypoints/openai/serving_completion.py,
+   * {@code request_output_to_completion_response}); a prompt holding TOO-LONG fails the whole
+   * request with 400, as vLLM's length check fails it for one prompt over max_model_len.
+   */
+  private void batchCompletions() {
+    behaviour.set(req -> {
+      JsonObject body = bodies.get(bodies.size() - 1);
+      Object prompt = body.getValue("prompt");
+      List<Object> prompts = prompt instanceof JsonArray a ? a.getList() : List.of(prompt);
+      if (prompts.stream().anyMatch(p -> String.valueOf(p).contains("TOO-LONG"))) {
+        req.response().setStatusCode(400).end(new JsonObject().put("object", "error")
+            .put("message", "This model's maximum context length is 8192 tokens.")
+            .put("type", "BadRequestError").put("code", 400).encode());
+        return;
+      }
+      JsonArray choices = new JsonArray();
+      for (Object p : prompts) {
+        choices.add(new JsonObject().put("index", choices.size()).put("finish_reason", "stop")
+            .put("text", String.valueOf(p).contains("bomb") ? "\n\nunsafe\nS1" : "\n\nsafe"));
+      }
+      req.response().end(new JsonObject().put("object", "text_completion").put("choices", choices)
+          .encode());
+    });
+  }
+
+  @Test
+  void severalVerdictsGoAsOneCompletionsRequestWhosePromptIsTheirList() throws Exception {
+    batchCompletions();
+    HttpGuard guard = guard(config(4, 4, 5, 2_000));
+
+    List<Future<GuardVerdict>> verdicts = judgeAll(guard, List.of(request, unsafeRequest, request));
+
+    assertThat(await(verdicts.get(0)).safe()).isTrue();
+    assertThat(await(verdicts.get(1)).categories()).containsExactly("S1");
+    assertThat(await(verdicts.get(2)).safe()).isTrue();
+    assertThat(bodies).hasSize(1);
+    LlamaGuardFormat format = LlamaGuardFormat.llamaGuard3();
+    assertThat(bodies.get(0).getJsonArray("prompt").getList()).containsExactly(
+        format.prompt(request), format.prompt(unsafeRequest), format.prompt(request));
+    assertThat(bodies.get(0).fieldNames()).containsExactlyInAnyOrder("model", "temperature",
+        "max_tokens", "stream", "add_special_tokens", "prompt");
+    assertThat(registry.get("thinkgate.guard.requests").counter().count()).isEqualTo(1);
+    assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "safe").counter().count()).isEqualTo(2);
+    assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "unsafe").counter().count()).isEqualTo(1);
+    assertThat(guard.inFlight()).isZero();
+  }
+
+  @Test
+  void aBatchTheServerRefusesIsJudgedPromptByPromptSoOneBadPromptFailsAlone() throws Exception {
+    batchCompletions();
+    HttpGuard guard = guard(config(4, 4, 5, 2_000));
+    GuardRequest tooLong = new GuardRequest("how do I bake bread", "TOO-LONG", List.of("S1"));
+
+    List<Future<GuardVerdict>> verdicts = judgeAll(guard, List.of(unsafeRequest, tooLong));
+
+    assertThat(await(verdicts.get(0)).categories()).containsExactly("S1");
+    assertThat(failureKind(verdicts.get(1))).isEqualTo(Kind.HTTP_ERROR);
+    assertThat(bodies).hasSize(3); // the batch, then each alone
+    assertThat(bodies.get(1).getString("prompt")).contains("bomb");
+    assertThat(bodies.get(2).getString("prompt")).contains("TOO-LONG");
+    assertThat(guard.inFlight()).isZero();
+  }
+
+  @Test
+  void aBatchAnsweredWithoutOneChoiceAPromptInOrderFailsEveryVerdict() throws Exception {
+    HttpGuard guard = guard(config(4, 4, 5, 2_000));
+    for (String choices : List.of("[{\"index\":0,\"text\":\"safe\"}]",
+        "[{\"index\":1,\"text\":\"safe\"},{\"index\":0,\"text\":\"safe\"}]",
+        "[{\"index\":0,\"text\":\"safe\"},{\"index\":1,\"text\":\"unsafe\\nS1\","
+            + "\"finish_reason\":\"length\"}]")) {
+      behaviour.set(req -> req.response().end("{\"choices\":" + choices + "}"));
+      List<Future<GuardVerdict>> verdicts = judgeAll(guard, List.of(request, request));
+      assertThat(failureKind(verdicts.get(0))).as(choices).isEqualTo(Kind.UNPARSABLE);
+      assertThat(failureKind(verdicts.get(1))).as(choices).isEqualTo(Kind.UNPARSABLE);
+    }
+  }
+
+  @Test
+  void cancellingOneVerdictOfABatchLeavesTheOthersAndCancellingAllResetsIt() throws Exception {
+    behaviour.set(parked::add);
+    HttpGuard guard = guard(config(1, 4, 5, 5_000));
+
+    List<Future<GuardVerdict>> both = judgeAll(guard, List.of(request, unsafeRequest));
+    waitUntil(() -> parked.size() == 1);
+    cancel(guard, both.get(0));
+    assertThat(failureKind(both.get(0))).isEqualTo(Kind.CANCELLED);
+    parked.get(0).response().end(new JsonObject().put("choices", new JsonArray()
+        .add(new JsonObject().put("index", 0).put("text", "safe"))
+        .add(new JsonObject().put("index", 1).put("text", "unsafe\nS1"))).encode());
+    assertThat(await(both.get(1)).categories()).containsExactly("S1");
+
+    java.util.concurrent.atomic.AtomicBoolean reset = new java.util.concurrent.atomic.AtomicBoolean();
+    List<Future<GuardVerdict>> again = judgeAll(guard, List.of(request, request));
+    waitUntil(() -> parked.size() == 2);
+    parked.get(1).connection().closeHandler(v -> reset.set(true));
+    cancel(guard, again.get(0));
+    cancel(guard, again.get(1));
+    waitUntil(reset::get);
+    assertThat(guard.inFlight()).isZero();
+    assertThat(registry.get("thinkgate.guard.calls").tag("outcome", "cancelled").counter().count())
+        .isEqualTo(3);
+  }
+
+  @Test
+  void theChatApiTakesOneConversationARequestSoEachGoesAlone() throws Exception {
+    behaviour.set(req -> req.response().end(new JsonObject().put("choices", new JsonArray().add(
+        new JsonObject().put("index", 0).put("message", new JsonObject().put("role", "assistant")
+            .put("content", "safe")))).encode()));
+    GuardConfig chat = new GuardConfig("default", "http://127.0.0.1:" + port,
+        GuardFormat.LLAMA_GUARD_3, null, GuardApi.CHAT, null, 2_000, 4, 4, 5, 1_000, 0, 0);
+    HttpGuard guard = guard(chat);
+
+    List<Future<GuardVerdict>> verdicts = judgeAll(guard, List.of(request, unsafeRequest));
+
+    assertThat(await(verdicts.get(0)).safe()).isTrue();
+    assertThat(await(verdicts.get(1)).safe()).isTrue();
+    assertThat(paths).containsExactly("/v1/chat/completions", "/v1/chat/completions");
   }
 
   private void answerParked(int i, String text) {
