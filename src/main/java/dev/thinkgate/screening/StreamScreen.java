@@ -271,6 +271,11 @@ public final class StreamScreen implements ChunkSink {
     if (phase != Phase.STREAMING) {
       return;
     }
+    if (thinking.riding) {
+      // The answer's last call first, while still streaming: the thinking's goes with it.
+      answer.ended = true;
+      requestCheckpoint(answer);
+    }
     phase = Phase.DRAINING;
     thinking.ended = true;
     answer.ended = true;
@@ -322,8 +327,35 @@ public final class StreamScreen implements ChunkSink {
 
   private void requestCheckpoint(Track t) {
     if (checkpointComesDue(t)) {
-      startCall(t);
+      t.riding = rides(t);
+      if (!t.riding) {
+        startCall(t);
+      }
     }
+  }
+
+  /**
+   * Whether {@code t}'s due checkpoint waits to go with the answer's next call (one request to the
+   * guard for both): true for the thinking's last checkpoint, once the thinking ended while the
+   * answer streams, when its verdict can no longer change what the client gets. That holds when
+   * the thinking went out as it came (optimistic) and its action only stops thinking that is
+   * over ({@code hide_reasoning}), marks text already sent ({@code redact}) or logs, under a
+   * policy that fails open; or when it is released in shadow, which never alters anything. The
+   * verdict is still judged, recorded and reported before the stream ends, and the wait is at
+   * most one answer checkpoint.
+   */
+  private boolean rides(Track t) {
+    if (t != thinking || !t.ended || answer.ended || phase != Phase.STREAMING
+        || !answer.screened()) {
+      return false;
+    }
+    if (t.config.release() == Release.SHADOW) {
+      return true;
+    }
+    SpanAction a = t.config.action();
+    return t.config.release() == Release.OPTIMISTIC
+        && policy.onGuardError() == GuardFailure.FAIL_OPEN
+        && (a == SpanAction.HIDE_REASONING || a == SpanAction.REDACT || a == SpanAction.LOG_ONLY);
   }
 
   /**
@@ -342,52 +374,93 @@ public final class StreamScreen implements ChunkSink {
     return t.checkpointDue && !t.inFlight;
   }
 
+  /** A checkpoint's guard request, the span's state already moved as if it were sent. */
+  private record Checkpoint(Track track, int callIndex, int cut, int endTok, GuardRequest request) {}
+
+  /**
+   * Starts {@code t}'s checkpoint call; a thinking checkpoint that {@link #rides} on it goes in
+   * the same request to the guard, first (it came due first, and its verdict is applied first).
+   */
   private void startCall(Track t) {
-    int complete = t.tokens.complete(t.ended);
-    int endTok = complete;
-    if (endTok - t.windowStartTok > windowTokens) {
-      t.windowStartTok = Math.max(t.windowStartTok, t.judgedEndTok - windowTokens / 2);
-      endTok = Math.min(endTok, t.windowStartTok + windowTokens);
-    }
-    int cut = endTok < complete ? t.tokens.start(endTok) : t.cutAfterComplete();
-    t.checkpointDue = endTok < complete;
-    if (cut <= t.judgedCut) {
+    Checkpoint mine = checkpoint(t);
+    if (mine == null) {
       return;
     }
-    if (isBlank(t.text, t.judgedCut, cut)) {
-      // Whitespace cannot change a verdict: covered by the (passed) checkpoint before it.
+    Track other = t == thinking ? answer : thinking;
+    Checkpoint riding = other.riding && other.checkpointDue && !other.inFlight
+        ? checkpoint(other) : null;
+    if (riding == null) {
+      Future<GuardVerdict> call;
+      try {
+        call = guard.judge(mine.request());
+      } catch (RuntimeException e) {
+        call = Future.failedFuture(e);
+      }
+      await(mine, call);
+      return;
+    }
+    List<Future<GuardVerdict>> calls;
+    try {
+      calls = guard.judgeAll(List.of(riding.request(), mine.request()));
+    } catch (RuntimeException e) {
+      calls = List.of(Future.failedFuture(e), Future.failedFuture(e));
+    }
+    await(riding, calls.get(0));
+    await(mine, calls.get(1));
+  }
+
+  /**
+   * The checkpoint due on {@code t}, its state moved as sent; null when only whitespace was left
+   * to judge (covered by the passed checkpoint before it).
+   */
+  private Checkpoint checkpoint(Track t) {
+    t.riding = false;
+    while (true) {
+      int complete = t.tokens.complete(t.ended);
+      int endTok = complete;
+      if (endTok - t.windowStartTok > windowTokens) {
+        t.windowStartTok = Math.max(t.windowStartTok, t.judgedEndTok - windowTokens / 2);
+        endTok = Math.min(endTok, t.windowStartTok + windowTokens);
+      }
+      int cut = endTok < complete ? t.tokens.start(endTok) : t.cutAfterComplete();
+      t.checkpointDue = endTok < complete;
+      if (cut <= t.judgedCut) {
+        return null;
+      }
+      if (isBlank(t.text, t.judgedCut, cut)) {
+        // Whitespace cannot change a verdict: covered by the (passed) checkpoint before it.
+        t.judgedCut = cut;
+        t.judgedEndTok = endTok;
+        t.passedCut = Math.max(t.passedCut, cut);
+        if (t.checkpointDue) {
+          continue;
+        }
+        return null;
+      }
+      int startOff = t.windowStartTok == 0 ? 0
+          : t.windowStartTok < t.tokens.total() ? t.tokens.start(t.windowStartTok) : t.judgedCut;
+      String judged = t.text.substring(Math.min(startOff, cut), cut);
+      int callIndex = t.calls++;
+      t.inFlight = true;
       t.judgedCut = cut;
       t.judgedEndTok = endTok;
-      t.passedCut = Math.max(t.passedCut, cut);
-      if (t.checkpointDue) {
-        startCall(t);
+      while (t.nextCheckpointTok <= endTok) {
+        t.nextCheckpointTok += checkpointTokens;
       }
-      return;
+      return new Checkpoint(t, callIndex, cut, endTok,
+          new GuardRequest(userPrompt, judged, policy.categories()));
     }
-    int startOff = t.windowStartTok == 0 ? 0
-        : t.windowStartTok < t.tokens.total() ? t.tokens.start(t.windowStartTok) : t.judgedCut;
-    String judged = t.text.substring(Math.min(startOff, cut), cut);
-    int callIndex = t.calls++;
-    t.inFlight = true;
-    t.judgedCut = cut;
-    t.judgedEndTok = endTok;
-    while (t.nextCheckpointTok <= endTok) {
-      t.nextCheckpointTok += checkpointTokens;
-    }
-    Future<GuardVerdict> call;
-    try {
-      call = guard.judge(new GuardRequest(userPrompt, judged, policy.categories()));
-    } catch (RuntimeException e) {
-      call = Future.failedFuture(e);
-    }
-    final int endTokFinal = endTok;
-    Future<GuardVerdict> thisCall = call;
+  }
+
+  /** Applies {@code call}'s verdict to its checkpoint's span when it comes, on the context. */
+  private void await(Checkpoint c, Future<GuardVerdict> call) {
+    Track t = c.track();
     t.pending = call;
     call.onComplete(ar -> onContext(() -> {
-      if (t.pending == thisCall) {
+      if (t.pending == call) {
         t.pending = null;
       }
-      onVerdict(t, callIndex, cut, endTokFinal, ar);
+      onVerdict(t, c.callIndex(), c.cut(), c.endTok(), ar);
     }));
   }
 
@@ -818,6 +891,8 @@ public final class StreamScreen implements ChunkSink {
     final TokenCounter tokens = new TokenCounter();
     final List<int[]> redactions = new ArrayList<>();
     boolean ended;
+    /** Its due checkpoint waits to go with the other span's next call ({@link #rides}). */
+    boolean riding;
     int nextCheckpointTok = checkpointTokens;
     int windowStartTok;
     int judgedEndTok;

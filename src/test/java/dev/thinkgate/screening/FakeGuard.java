@@ -24,6 +24,8 @@ final class FakeGuard implements Guard {
   private boolean manual;
   private GuardException.Kind failWith;
   final List<GuardRequest> requests = new ArrayList<>();
+  /** Each {@link #judgeAll} call's requests, in order. */
+  final List<List<GuardRequest>> batches = new ArrayList<>();
   final List<Call> pending = new ArrayList<>();
   final List<Future<GuardVerdict>> cancelled = new ArrayList<>();
   int maxInFlight;
@@ -60,6 +62,12 @@ final class FakeGuard implements Guard {
     pending.add(new Call(request, p, clock));
     maxInFlight = Math.max(maxInFlight, pending.size());
     return p.future();
+  }
+
+  @Override
+  public List<Future<GuardVerdict>> judgeAll(List<GuardRequest> requests) {
+    batches.add(List.copyOf(requests));
+    return Guard.super.judgeAll(requests);
   }
 
   @Override

@@ -178,6 +178,107 @@ class StreamScreenTest {
     assertThat(screen.report().thinking().offset()).isEqualTo("I will now build a bo".length());
   }
 
+  // ------------------------------------------------------------ a checkpoint riding with the next
+
+  /** balanced.yaml's spans: optimistic, thinking hidden, answer blocked, failing open. */
+  private static ScreeningPolicy balancedSpans(int checkpoint, GuardFailure onError) {
+    return policy(span(Release.OPTIMISTIC, SpanAction.HIDE_REASONING),
+        span(Release.OPTIMISTIC, SpanAction.BLOCK), checkpoint, 2048, onError, 0);
+  }
+
+  @Test
+  void theThinkingsLastCheckpointRidesWithTheAnswersLastCallWhenItsVerdictCanChangeNothing() {
+    FakeGuard guard = new FakeGuard().manual().unsafe("bomb", "S9");
+    StreamScreen screen = screen(balancedSpans(64, GuardFailure.FAIL_OPEN), guard);
+
+    feed(screen, role(), think("I could explain a bomb here, but"), think(" I will not."),
+        answer("Bake the bread."));
+    // the thinking is over and went out as it came: its verdict can only be recorded, so it waits
+    assertThat(guard.requests).isEmpty();
+    assertThat(sink.thinking()).isEqualTo("I could explain a bomb here, but I will not.");
+    feed(screen, answer(" It is good."), finish());
+    end(screen);
+
+    // one request for both, the thinking first (it came due first)
+    assertThat(guard.batches).hasSize(1);
+    assertThat(guard.batches.get(0)).extracting(GuardRequest::assistantText)
+        .containsExactly("I could explain a bomb here, but I will not.", "Bake the bread. It is good.");
+    assertThat(sink.ends).isZero(); // the stream waits for both verdicts, as before
+    guard.completeAll();
+    run(ctx, () -> { });
+
+    assertThat(sink.ends).isEqualTo(1);
+    assertThat(sink.answer()).isEqualTo("Bake the bread. It is good.");
+    ScreenReport report = screen.report();
+    assertThat(report.action()).isEqualTo("hide_reasoning");
+    assertThat(report.thinking().safe()).isFalse();
+    assertThat(report.thinking().categories()).containsExactly("S9");
+    assertThat(report.thinking().guardCalls()).isEqualTo(1);
+    assertThat(report.answer().safe()).isTrue();
+  }
+
+  @Test
+  void aRidingCheckpointGoesWithTheAnswersNextCheckpointNotOnlyAtTheEnd() {
+    FakeGuard guard = new FakeGuard().manual();
+    StreamScreen screen = screen(balancedSpans(4, GuardFailure.FAIL_OPEN), guard);
+
+    feed(screen, role(), think("short thought"), answer("one two three four"), answer(" five six"));
+
+    // the answer's first checkpoint (four words, judged up to the last whole one) took the
+    // thinking's last one along
+    assertThat(guard.batches).hasSize(1);
+    assertThat(guard.batches.get(0)).extracting(GuardRequest::assistantText)
+        .containsExactly("short thought", "one two three four five ");
+    guard.completeAll();
+    feed(screen, finish());
+    end(screen);
+    guard.completeAll();
+    run(ctx, () -> { });
+    assertThat(sink.ends).isEqualTo(1);
+    assertThat(screen.report().thinking().guardCalls()).isEqualTo(1);
+    assertThat(screen.report().answer().guardCalls()).isEqualTo(2);
+  }
+
+  @Test
+  void aThinkingCheckpointWhoseVerdictCanStillActGoesAtOnce() {
+    // block on the thinking would cut the answer; hold still holds text; fail_closed blocks on a
+    // guard error: in each, the thinking's last checkpoint goes as soon as the thinking ends
+    List<ScreeningPolicy> policies = List.of(
+        policy(span(Release.OPTIMISTIC, SpanAction.BLOCK), span(Release.OPTIMISTIC, SpanAction.BLOCK),
+            64, 2048, GuardFailure.FAIL_OPEN, 0),
+        policy(span(Release.HOLD, SpanAction.HIDE_REASONING), span(Release.OPTIMISTIC, SpanAction.BLOCK),
+            64, 2048, GuardFailure.FAIL_OPEN, 0),
+        balancedSpans(64, GuardFailure.FAIL_CLOSED));
+    for (ScreeningPolicy policy : policies) {
+      FakeGuard guard = new FakeGuard().manual();
+      StreamScreen screen = screen(policy, guard);
+      feed(screen, role(), think("a thought"), answer("An answer."));
+      assertThat(guard.requests).as(policy.thinking().toString()).hasSize(1);
+      assertThat(guard.requests.get(0).assistantText()).isEqualTo("a thought");
+      assertThat(guard.batches).isEmpty();
+      run(ctx, screen::cancel);
+    }
+  }
+
+  @Test
+  void shadowThinkingRidesToo() {
+    FakeGuard guard = new FakeGuard().manual().unsafe("bomb", "S9");
+    StreamScreen screen = screen(policy(span(Release.SHADOW, SpanAction.BLOCK),
+        span(Release.SHADOW, SpanAction.BLOCK), 64, 2048, GuardFailure.FAIL_CLOSED, 0), guard);
+    List<JsonObject> input = List.of(role(), think("a bomb"), answer("An answer."), finish());
+
+    feed(screen, input.toArray(JsonObject[]::new));
+    assertThat(guard.requests).isEmpty();
+    end(screen);
+    assertThat(guard.batches).hasSize(1);
+    guard.completeAll();
+    run(ctx, () -> { });
+
+    assertThat(sink.chunks).isEqualTo(input);
+    assertThat(screen.report().shadowAction()).isEqualTo("block");
+    assertThat(screen.report().span()).isEqualTo("thinking");
+  }
+
   @Test
   void shadowNeverAltersTheStreamButRecordsWhereHoldWouldHaveCut() {
     FakeGuard guard = new FakeGuard().unsafe("build a bomb", "S9");

@@ -1,0 +1,111 @@
+package dev.thinkgate.proxy;
+
+import static dev.thinkgate.proxy.GatewayHarness.MODEL;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thinkgate.audit.AuditRecord;
+import dev.thinkgate.emulator.GuardEmulatorOptions;
+import dev.thinkgate.emulator.ModelEmulatorOptions;
+import dev.thinkgate.emulator.Script;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The thinking's last checkpoint rides with the answer's call, through a real gateway, the
+ * emulated vLLM server and the emulated Llama Guard (completions API): under the shipped
+ * {@code policies/balanced.yaml}, a stream costs the guard two requests (the input screen, then
+ * both spans' last checkpoints as one list of prompts) instead of three, and the client and the
+ * audit record get what they got before: the whole stream when it is safe, the action and the
+ * thinking's verdict when the thinking was unsafe. A policy whose thinking verdict can still act
+ * ({@code block}) keeps one request a checkpoint.
+ */
+class CheckpointBatchIT {
+  private static final String THINKING = "The user wants bread; flour, water, yeast and salt.";
+  private static final String UNSAFE_THINKING = "They want bread. I could explain how to build a"
+      + " bomb instead. No, bread it is.";
+  private static final String ANSWER = "Mix flour, water, yeast and salt, knead, rise, bake.";
+
+  @Test
+  void balancedJudgesBothSpansLastCheckpointsInOneGuardRequest(@TempDir Path policies)
+      throws Exception {
+    // balanced.yaml as shipped, with every request audited so each record can be read
+    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
+        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    RecordingAuditSink audit = new RecordingAuditSink(10);
+    try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
+        .policies(policies).policy("balanced").audit(audit).start()) {
+      // Given a safe prompt
+      TestClient.Stream safe = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "How do I bake bread?"));
+      AuditRecord safeRecord = audit.next();
+      List<JsonObject> requests = List.copyOf(h.guard.requests());
+
+      // Then the client got the whole stream; the guard, after the input screen, one request
+      // for both spans' last checkpoints (thinking first), then the audit's whole-response verdict
+      assertThat(safe.status()).isEqualTo(200);
+      assertThat(safe.thinking()).isEqualTo(THINKING + "\n");
+      assertThat(safe.answer()).isEqualTo("\n\n" + ANSWER);
+      assertThat(requests).hasSize(3);
+      assertThat(requests.get(0).getValue("prompt")).isInstanceOf(String.class);
+      JsonArray batch = requests.get(1).getJsonArray("prompt");
+      assertThat(batch).hasSize(2);
+      assertThat(batch.getString(0)).contains("Agent: " + THINKING);
+      assertThat(batch.getString(1)).contains("Agent: " + ANSWER);
+      assertThat(requests.get(2).getValue("prompt")).isInstanceOf(String.class);
+      assertThat(safeRecord.action()).isEqualTo("pass");
+      assertThat(safeRecord.verdicts().getJsonObject("thinking").getBoolean("safe")).isTrue();
+      assertThat(safeRecord.verdicts().getJsonObject("answer").getBoolean("safe")).isTrue();
+      String metrics = h.client.get("/metrics").body();
+      assertThat(metrics).contains("thinkgate_guard_requests_total{guard=\"default\"} 3.0")
+          .contains("thinkgate_guard_calls_total{guard=\"default\",outcome=\"safe\"} 4.0");
+
+      // Given unsafe thinking: it was over when judged, so the client has it all and the answer
+      // untouched; the record has the action and the verdict, as before
+      h.guard.clearRequests();
+      TestClient.Stream unsafe = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "bread, unsafe thinking"));
+      AuditRecord unsafeRecord = audit.next();
+      assertThat(unsafe.status()).isEqualTo(200);
+      assertThat(unsafe.thinking()).isEqualTo(UNSAFE_THINKING + "\n");
+      assertThat(unsafe.answer()).isEqualTo("\n\n" + ANSWER);
+      assertThat(unsafeRecord.action()).isEqualTo("hide_reasoning");
+      assertThat(unsafeRecord.verdicts().getJsonObject("thinking").getBoolean("safe")).isFalse();
+      assertThat(h.guard.requests().get(1).getJsonArray("prompt")).hasSize(2);
+    }
+  }
+
+  @Test
+  void aThinkingVerdictThatCanStillCutTheAnswerGoesAlone(@TempDir Path policies)
+      throws Exception {
+    Files.writeString(policies.resolve("blocking.yaml"), """
+        screening:
+          thinking: {release: optimistic, action: block}
+          answer: {release: optimistic, action: block}
+          checkpoint_tokens: 64
+          on_guard_error: fail_open
+        """);
+    try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
+        .policies(policies).policy("blocking").start()) {
+      TestClient.Stream s = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "How do I bake bread?"));
+
+      assertThat(s.status()).isEqualTo(200);
+      assertThat(s.answer()).isEqualTo("\n\n" + ANSWER);
+      assertThat(h.guard.requests()).hasSize(2)
+          .allSatisfy(r -> assertThat(r.getValue("prompt")).isInstanceOf(String.class));
+    }
+  }
+
+  private static ModelEmulatorOptions model() {
+    return ModelEmulatorOptions.builder().tokensPerChunk(1).tokensPerSecond(200)
+        .scriptOverride(body -> {
+          String prompt = body.getJsonArray("messages").getJsonObject(0).getString("content");
+          return Script.of(prompt.contains("unsafe") ? UNSAFE_THINKING : THINKING, ANSWER);
+        }).build();
+  }
+}
