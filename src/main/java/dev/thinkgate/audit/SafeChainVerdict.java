@@ -48,15 +48,18 @@ public final class SafeChainVerdict {
     return new JsonObject().putNull("safe").put("error", String.valueOf(e.getMessage()));
   }
 
+  /** Whether a sample has a response to judge: null from {@link #judge} when it has not. */
+  public static boolean hasText(String thinking, String answer) {
+    return (thinking != null && !thinking.isBlank()) || (answer != null && !answer.isBlank());
+  }
+
   /**
    * Judges one sample with {@code guard}: {@code verdicts.response}, or {@link #error} when the
    * call failed; null when there is no response text to judge. Never fails.
    */
   public static io.vertx.core.Future<JsonObject> judge(dev.thinkgate.guard.Guard guard,
       String userPrompt, String mode, String thinking, String answer) {
-    boolean hasText = (thinking != null && !thinking.isBlank())
-        || (answer != null && !answer.isBlank());
-    if (!hasText) {
+    if (!hasText(thinking, answer)) {
       return io.vertx.core.Future.succeededFuture(null);
     }
     io.vertx.core.Future<GuardVerdict> verdict;

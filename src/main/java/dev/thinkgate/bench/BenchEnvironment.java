@@ -226,6 +226,12 @@ final class BenchEnvironment implements AutoCloseable {
         .mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
   }
 
+  /** HTTP requests the gateway sent its guards so far (a batch of verdicts is one). */
+  long guardRequests() {
+    return Math.round(metrics.registry().find("thinkgate.guard.requests").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum());
+  }
+
   /** How long the gateway's guard calls must stay still before a round counts as over. */
   private static final long GUARDS_QUIET_NANOS = 50_000_000;
 

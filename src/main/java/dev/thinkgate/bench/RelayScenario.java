@@ -54,7 +54,7 @@ final class RelayScenario {
   }
 
   /** A target's rounds summed, and each round's CPU per chunk (µs) in round order. */
-  record Totals(long chunks, long requests, long guardCalls, long cpuNanos,
+  record Totals(long chunks, long requests, long guardCalls, long guardRequests, long cpuNanos,
       List<Double> ttftMs, List<Double> roundCpuUs) {}
 
   Section run() {
@@ -99,7 +99,7 @@ final class RelayScenario {
       }
       Map<String, Totals> totals = new LinkedHashMap<>();
       targets.keySet().forEach(k -> totals.put(k,
-          new Totals(0, 0, 0, 0, new ArrayList<>(), new ArrayList<>())));
+          new Totals(0, 0, 0, 0, 0, new ArrayList<>(), new ArrayList<>())));
       List<Map.Entry<String, Target>> order = new ArrayList<>(targets.entrySet());
       for (int r = 0; r < options.rounds(); r++) {
         for (Map.Entry<String, Target> t : rotated(order, r)) {
@@ -107,11 +107,13 @@ final class RelayScenario {
           CpuMeter meter = meters.get(t.getKey());
           long cpuBefore = meter.cpuNanos();
           long callsBefore = env.guardCalls();
+          long guardRequestsBefore = env.guardRequests();
           Measurement m = client.runRound(t.getValue(), STREAMS, round, stagger,
               prompts(t.getKey(), markers));
           env.awaitGuardsIdle(Duration.ofSeconds(2));
           long cpu = meter.cpuNanos() - cpuBefore;
           long calls = env.guardCalls() - callsBefore;
+          long guardRequests = env.guardRequests() - guardRequestsBefore;
           Measurement.Row row = m.row(t.getKey(), STREAMS);
           Totals before = totals.get(t.getKey());
           List<Double> ttft = new ArrayList<>(before.ttftMs());
@@ -121,6 +123,7 @@ final class RelayScenario {
           roundCpu.add(chunks == 0 ? 0 : cpu / 1e3 / chunks);
           totals.put(t.getKey(), new Totals(before.chunks() + chunks,
               before.requests() + row.requests(), before.guardCalls() + calls,
+              before.guardRequests() + guardRequests,
               before.cpuNanos() + cpu, ttft, roundCpu));
         }
       }
@@ -245,10 +248,11 @@ final class RelayScenario {
   }
 
   /**
-   * What one guard call costs the gateway: each screened target's CPU above passthrough's, per
-   * guard call. The guard calls of a stream are fixed by its policy (a checkpoint per span at
-   * these lengths, the input screen, the audit's whole-response verdict), so this is what sets
-   * how far screening can come near passthrough.
+   * What one guard request costs the gateway: each screened target's CPU above passthrough's, per
+   * HTTP request to the guard (one verdict, or several sent together). The verdicts of a stream
+   * are fixed by its policy (a checkpoint per span at these lengths, the input screen, the audit's
+   * whole-response verdict), and how many requests carry them by when each comes due, so this is
+   * what sets how far screening can come near passthrough.
    */
   static String guardCallCost(Map<String, Totals> totals, Totals base, JsonObject json) {
     double passthrough = cpuPerChunkMicros(base);
@@ -262,15 +266,18 @@ final class RelayScenario {
         return;
       }
       double perStream = (double) t.guardCalls() / t.requests();
-      double perCall = (cpuPerChunkMicros(t) - passthrough) * t.chunks() / t.guardCalls();
+      long exchanges = t.guardRequests() > 0 ? t.guardRequests() : t.guardCalls();
+      double requestsPerStream = (double) exchanges / t.requests();
+      double perRequest = (cpuPerChunkMicros(t) - passthrough) * t.chunks() / exchanges;
       line.append(line.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT,
-          "%s %.1f calls a stream, %.0f µs each", name.replace("gateway/", ""), perStream,
-          perCall));
+          "%s %.1f verdicts in %.1f requests a stream, %.0f µs a request",
+          name.replace("gateway/", ""), perStream, requestsPerStream, perRequest));
       out.put(name, new JsonObject().put("guard_calls_per_stream", LatencyTable.round(perStream, 2))
-          .put("cpu_above_passthrough_per_call_us", LatencyTable.round(perCall, 1)));
+          .put("guard_requests_per_stream", LatencyTable.round(requestsPerStream, 2))
+          .put("cpu_above_passthrough_per_request_us", LatencyTable.round(perRequest, 1)));
     });
     json.put("guard_calls", out);
-    return line.isEmpty() ? "" : "guard calls (CPU above passthrough per call): " + line + "\n";
+    return line.isEmpty() ? "" : "guard requests (CPU above passthrough per request): " + line + "\n";
   }
 
   /**

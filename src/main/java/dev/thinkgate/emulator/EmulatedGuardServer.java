@@ -83,6 +83,15 @@ public final class EmulatedGuardServer {
     return requests.count();
   }
 
+  /**
+   * Prompts (or conversations) judged so far: a request whose {@code prompt} is a list counts one
+   * a prompt.
+   */
+  public int promptCount() {
+    return requests.snapshot().stream()
+        .mapToInt(r -> r.getValue("prompt") instanceof JsonArray list ? list.size() : 1).sum();
+  }
+
   public void clearRequests() {
     requests.clear();
   }

@@ -219,6 +219,15 @@ final class GenerationPipeline {
     }
     screen = new StreamScreen(screening, guard, ctx.userPrompt(), downstream, services.vertx(),
         services.clockMillis(), new Listener(thisAttempt));
+    if (ctx.policy().audit().sampleRate() >= 1.0 && !services.audit().discardsAll()
+        && guard.remembers()) {
+      // Every request is recorded with its whole-response verdict: ask for it with the last
+      // checkpoint, in one guard request; the recorder's identical call then finds it cached.
+      String wire = mode.wire();
+      screen.alsoJudgeAtEnd((thinking, answer) -> dev.thinkgate.audit.SafeChainVerdict.hasText(
+          thinking, answer) ? dev.thinkgate.audit.SafeChainVerdict.request(ctx.userPrompt(), wire,
+          thinking, answer) : null);
+    }
     return screen;
   }
 

@@ -68,6 +68,10 @@ public final class StreamScreen implements ChunkSink {
   private final Context context;
   private final LongSupplier clockMillis;
   private final ScreenListener listener;
+  /** {@link #alsoJudgeAtEnd}'s request, until the call after the end took it; null for none. */
+  private java.util.function.BiFunction<String, String, GuardRequest> atEnd;
+  /** The upstream's stream ended ({@link #onEnd}). */
+  private boolean ended;
   private final int checkpointTokens;
   private final int windowTokens;
   private final Track thinking;
@@ -271,6 +275,7 @@ public final class StreamScreen implements ChunkSink {
     if (phase != Phase.STREAMING) {
       return;
     }
+    ended = true;
     if (thinking.riding) {
       // The answer's last call first, while still streaming: the thinking's goes with it.
       answer.ended = true;
@@ -374,6 +379,18 @@ public final class StreamScreen implements ChunkSink {
     return t.checkpointDue && !t.inFlight;
   }
 
+  /**
+   * Asks, with the first guard call made once the stream ended, for one more verdict that is not
+   * the screen's: a request built from the whole thinking and answer (the audit's whole-response
+   * verdict, which a remembering guard then gives its later caller from memory). Its result is
+   * not awaited; when no call is made after the end, it is not asked for.
+   *
+   * @param request the request for the whole thinking and answer; null for none
+   */
+  public void alsoJudgeAtEnd(java.util.function.BiFunction<String, String, GuardRequest> request) {
+    this.atEnd = request;
+  }
+
   /** A checkpoint's guard request, the span's state already moved as if it were sent. */
   private record Checkpoint(Track track, int callIndex, int cut, int endTok, GuardRequest request) {}
 
@@ -389,6 +406,30 @@ public final class StreamScreen implements ChunkSink {
     Track other = t == thinking ? answer : thinking;
     Checkpoint riding = other.riding && other.checkpointDue && !other.inFlight
         ? checkpoint(other) : null;
+    GuardRequest extra = null;
+    if (ended && atEnd != null) {
+      extra = atEnd.apply(thinking.text.toString(), answer.text.toString());
+      atEnd = null;
+    }
+    if (extra != null) {
+      List<GuardRequest> requests = new ArrayList<>(3);
+      if (riding != null) {
+        requests.add(riding.request());
+      }
+      requests.add(mine.request());
+      requests.add(extra);
+      List<Future<GuardVerdict>> calls;
+      try {
+        calls = guard.judgeAll(requests);
+      } catch (RuntimeException e) {
+        calls = java.util.Collections.nCopies(requests.size(), Future.failedFuture(e));
+      }
+      if (riding != null) {
+        await(riding, calls.get(0));
+      }
+      await(mine, calls.get(riding != null ? 1 : 0));
+      return;
+    }
     if (riding == null) {
       Future<GuardVerdict> call;
       try {

@@ -53,11 +53,12 @@ class RelayScenarioTest {
   }
 
   @Test
-  void eachGuardCallIsChargedTheScreenedTargetsCpuAbovePassthrough() {
+  void eachGuardRequestIsChargedTheScreenedTargetsCpuAbovePassthrough() {
     // passthrough: 10 µs a chunk; screened: 12 µs a chunk over 1,000 chunks of 10 streams, which
-    // made 30 guard calls: 2,000 µs above passthrough, 3 calls a stream, 66.7 µs a call
-    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
-    RelayScenario.Totals screened = new RelayScenario.Totals(1_000, 10, 30, 12_000_000, List.of(), List.of());
+    // had 30 verdicts in 20 guard requests: 2,000 µs above passthrough, 2 requests a stream,
+    // 100 µs a request
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 0, 10_000_000, List.of(), List.of());
+    RelayScenario.Totals screened = new RelayScenario.Totals(1_000, 10, 30, 20, 12_000_000, List.of(), List.of());
     Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
     totals.put("gateway/passthrough", base);
     totals.put("gateway/guard-optimistic", screened);
@@ -65,11 +66,12 @@ class RelayScenarioTest {
 
     String line = RelayScenario.guardCallCost(totals, base, json);
 
-    assertThat(line).isEqualTo("guard calls (CPU above passthrough per call): guard-optimistic 3.0"
-        + " calls a stream, 67 µs each\n");
+    assertThat(line).isEqualTo("guard requests (CPU above passthrough per request):"
+        + " guard-optimistic 3.0 verdicts in 2.0 requests a stream, 100 µs a request\n");
     JsonObject row = json.getJsonObject("guard_calls").getJsonObject("gateway/guard-optimistic");
     assertThat(row.getDouble("guard_calls_per_stream")).isEqualTo(3.0);
-    assertThat(row.getDouble("cpu_above_passthrough_per_call_us")).isEqualTo(66.7);
+    assertThat(row.getDouble("guard_requests_per_stream")).isEqualTo(2.0);
+    assertThat(row.getDouble("cpu_above_passthrough_per_request_us")).isEqualTo(100.0);
     assertThat(json.getJsonObject("guard_calls").containsKey("gateway/passthrough")).isFalse();
   }
 
@@ -77,10 +79,10 @@ class RelayScenarioTest {
   void aGuardCallCountedInADirectRoundIsNotChargedToIt() {
     // a run printed "direct 0.0 calls a stream, -1313179 µs each": the audit's last verdict of
     // the round before was counted in direct's, whose CPU is not measured
-    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 0, 10_000_000, List.of(), List.of());
     Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
-    totals.put("direct", new RelayScenario.Totals(1_000, 10, 1, 0, List.of(), List.of()));
-    totals.put("nginx", new RelayScenario.Totals(1_000, 10, 1, 5_000_000, List.of(), List.of()));
+    totals.put("direct", new RelayScenario.Totals(1_000, 10, 1, 0, 0, List.of(), List.of()));
+    totals.put("nginx", new RelayScenario.Totals(1_000, 10, 1, 0, 5_000_000, List.of(), List.of()));
     totals.put("gateway/passthrough", base);
     JsonObject json = new JsonObject();
 
@@ -92,11 +94,11 @@ class RelayScenarioTest {
   void theCachedTargetsFewCallsAreNotChargedTheWholeScreeningCost() {
     // its first stream's calls are its only ones: dividing its CPU above passthrough by them
     // would print one enormous "per call" figure for what is the screen's own work
-    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 10_000_000, List.of(), List.of());
+    RelayScenario.Totals base = new RelayScenario.Totals(1_000, 10, 0, 0, 10_000_000, List.of(), List.of());
     Map<String, RelayScenario.Totals> totals = new LinkedHashMap<>();
     totals.put("gateway/passthrough", base);
     totals.put(RelayScenario.CACHED,
-        new RelayScenario.Totals(1_000, 10, 3, 10_500_000, List.of(), List.of()));
+        new RelayScenario.Totals(1_000, 10, 3, 0, 10_500_000, List.of(), List.of()));
     JsonObject json = new JsonObject();
 
     assertThat(RelayScenario.guardCallCost(totals, base, json)).isEmpty();

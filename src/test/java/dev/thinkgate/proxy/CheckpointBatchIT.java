@@ -16,13 +16,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The thinking's last checkpoint rides with the answer's call, through a real gateway, the
- * emulated vLLM server and the emulated Llama Guard (completions API): under the shipped
- * {@code policies/balanced.yaml}, a stream costs the guard two requests (the input screen, then
- * both spans' last checkpoints as one list of prompts) instead of three, and the client and the
- * audit record get what they got before: the whole stream when it is safe, the action and the
- * thinking's verdict when the thinking was unsafe. A policy whose thinking verdict can still act
- * ({@code block}) keeps one request a checkpoint.
+ * Verdicts that come due together go to the guard together, through a real gateway, the emulated
+ * vLLM server and the emulated Llama Guard (completions API). Under the shipped
+ * {@code policies/balanced.yaml} recording every request, a stream costs the guard two requests
+ * instead of four: the input screen, then one list of prompts holding the thinking's last
+ * checkpoint (which rode with the answer's), the answer's last checkpoint and the audit's
+ * whole-response verdict (asked for early, then given to the recorder from the verdict cache).
+ * The client and the audit record get what they got before: the whole stream when it is safe, the
+ * action and the verdicts when the thinking was unsafe. A policy whose thinking verdict can still
+ * act ({@code block}) and that records nothing keeps one request a checkpoint.
  */
 class CheckpointBatchIT {
   private static final String THINKING = "The user wants bread; flour, water, yeast and salt.";
@@ -45,24 +47,31 @@ class CheckpointBatchIT {
       AuditRecord safeRecord = audit.next();
       List<JsonObject> requests = List.copyOf(h.guard.requests());
 
-      // Then the client got the whole stream; the guard, after the input screen, one request
-      // for both spans' last checkpoints (thinking first), then the audit's whole-response verdict
+      // Then the client got the whole stream; the guard, after the input screen, one request for
+      // the thinking's last checkpoint, the answer's and the whole response, in that order
       assertThat(safe.status()).isEqualTo(200);
       assertThat(safe.thinking()).isEqualTo(THINKING + "\n");
       assertThat(safe.answer()).isEqualTo("\n\n" + ANSWER);
-      assertThat(requests).hasSize(3);
+      assertThat(requests).hasSize(2);
       assertThat(requests.get(0).getValue("prompt")).isInstanceOf(String.class);
       JsonArray batch = requests.get(1).getJsonArray("prompt");
-      assertThat(batch).hasSize(2);
+      assertThat(batch).hasSize(3);
       assertThat(batch.getString(0)).contains("Agent: " + THINKING);
       assertThat(batch.getString(1)).contains("Agent: " + ANSWER);
-      assertThat(requests.get(2).getValue("prompt")).isInstanceOf(String.class);
+      // SafeChain's whole response: the thinking in think tags, then the answer
+      assertThat(batch.getString(2)).contains("Agent: <think>\n" + THINKING + "\n</think>\n\n"
+          + ANSWER);
       assertThat(safeRecord.action()).isEqualTo("pass");
       assertThat(safeRecord.verdicts().getJsonObject("thinking").getBoolean("safe")).isTrue();
       assertThat(safeRecord.verdicts().getJsonObject("answer").getBoolean("safe")).isTrue();
+      assertThat(safeRecord.verdicts().getJsonObject("response").getBoolean("safe")).isTrue();
       String metrics = h.client.get("/metrics").body();
-      assertThat(metrics).contains("thinkgate_guard_requests_total{guard=\"default\"} 3.0")
+      assertThat(metrics).contains("thinkgate_guard_requests_total{guard=\"default\"} 2.0")
           .contains("thinkgate_guard_calls_total{guard=\"default\",outcome=\"safe\"} 4.0");
+      // the recorder's call found the early one cached, or still in flight and shared it
+      assertThat(value(metrics, "thinkgate_guard_cache_total{guard=\"default\",result=\"hit\"}")
+          + value(metrics, "thinkgate_guard_cache_total{guard=\"default\",result=\"shared\"}"))
+          .isEqualTo(1.0);
 
       // Given unsafe thinking: it was over when judged, so the client has it all and the answer
       // untouched; the record has the action and the verdict, as before
@@ -75,7 +84,9 @@ class CheckpointBatchIT {
       assertThat(unsafe.answer()).isEqualTo("\n\n" + ANSWER);
       assertThat(unsafeRecord.action()).isEqualTo("hide_reasoning");
       assertThat(unsafeRecord.verdicts().getJsonObject("thinking").getBoolean("safe")).isFalse();
-      assertThat(h.guard.requests().get(1).getJsonArray("prompt")).hasSize(2);
+      assertThat(unsafeRecord.verdicts().getJsonObject("response").getBoolean("safe")).isFalse();
+      assertThat(h.guard.requests()).hasSize(2);
+      assertThat(h.guard.requests().get(1).getJsonArray("prompt")).hasSize(3);
     }
   }
 
@@ -99,6 +110,11 @@ class CheckpointBatchIT {
       assertThat(h.guard.requests()).hasSize(2)
           .allSatisfy(r -> assertThat(r.getValue("prompt")).isInstanceOf(String.class));
     }
+  }
+
+  private static double value(String metrics, String series) {
+    return metrics.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+        .map(l -> Double.parseDouble(l.substring(series.length() + 1))).orElseThrow();
   }
 
   private static ModelEmulatorOptions model() {

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A policy that samples every request for audit, on a gateway with no audit sink: no record is
  * built, so no guard call is spent on its whole-response verdict (SafeChain's
- * {@code verdicts.response}); with a sink, that call is made. The emulated guard counts calls,
- * read once the gateway's shutdown drain says every request's record was dealt with.
+ * {@code verdicts.response}); with a sink, that verdict is judged (asked for with the answer's
+ * last checkpoint, in the same request). The emulated guard counts the prompts it judged, read
+ * once the gateway's shutdown drain says every request's record was dealt with.
  */
 class NoAuditSinkIT {
   private static final String POLICY = """
@@ -30,14 +31,14 @@ class NoAuditSinkIT {
   @Test
   void withoutASinkNoRecordIsJudged(@TempDir Path policies) throws Exception {
     Files.writeString(policies.resolve("p.yaml"), POLICY);
-    assertThat(guardCalls(policies, null)).as("the answer's one checkpoint").isEqualTo(1);
+    assertThat(guardPrompts(policies, null)).as("the answer's one checkpoint").isEqualTo(1);
     RecordingAuditSink sink = new RecordingAuditSink(10);
-    assertThat(guardCalls(policies, sink)).as("and the record's whole-response verdict")
+    assertThat(guardPrompts(policies, sink)).as("and the record's whole-response verdict")
         .isEqualTo(2);
     assertThat(sink.next().verdicts().getJsonObject("response")).isNotNull();
   }
 
-  private static int guardCalls(Path policies, RecordingAuditSink sink) throws Exception {
+  private static int guardPrompts(Path policies, RecordingAuditSink sink) throws Exception {
     ModelEmulatorOptions model = ModelEmulatorOptions.builder()
         .scriptOverride(body -> Script.of("Bread needs flour.", "Knead and bake.")).build();
     GatewayHarness harness = new GatewayHarness().model(model).guard(GuardEmulatorOptions.defaults())
@@ -53,7 +54,7 @@ class NoAuditSinkIT {
       // The record (and its verdict) is made after the client is served; the shutdown drain
       // completes once every request's record was offered (or, without a sink, skipped).
       h.gateway.drain(10_000).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      return h.guard.requestCount();
+      return h.guard.promptCount();
     }
   }
 }

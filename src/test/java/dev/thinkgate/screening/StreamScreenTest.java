@@ -261,6 +261,51 @@ class StreamScreenTest {
   }
 
   @Test
+  void aVerdictAskedForAtTheEndGoesWithTheLastCallAndIsNotAwaited() {
+    FakeGuard guard = new FakeGuard().manual();
+    StreamScreen screen = screen(balancedSpans(64, GuardFailure.FAIL_OPEN), guard);
+    List<String> seen = new ArrayList<>();
+    run(ctx, () -> screen.alsoJudgeAtEnd((thinking, answer) -> {
+      seen.add(thinking + "|" + answer);
+      return new GuardRequest("whole", thinking + answer, List.of());
+    }));
+
+    feed(screen, role(), think("a thought"), answer("An answer."), finish());
+    end(screen);
+
+    assertThat(seen).containsExactly("a thought|An answer.");
+    assertThat(guard.batches).hasSize(1);
+    assertThat(guard.batches.get(0)).extracting(GuardRequest::assistantText)
+        .containsExactly("a thought", "An answer.", "a thoughtAn answer.");
+    // the two span verdicts end the stream; the third is someone else's
+    guard.completeOldest();
+    guard.completeOldest();
+    run(ctx, () -> { });
+    assertThat(sink.ends).isEqualTo(1);
+    assertThat(screen.report().thinking().guardCalls()).isEqualTo(1);
+    assertThat(screen.report().answer().guardCalls()).isEqualTo(1);
+  }
+
+  @Test
+  void aVerdictAskedForAtTheEndIsNotAskedWhenNoCallFollowsTheEnd() {
+    FakeGuard guard = new FakeGuard().manual();
+    StreamScreen screen = screen(policy(span(Release.OPTIMISTIC, SpanAction.BLOCK),
+        span(Release.OPTIMISTIC, SpanAction.BLOCK), 2, 2048, GuardFailure.FAIL_OPEN, 0), guard);
+    run(ctx, () -> screen.alsoJudgeAtEnd((thinking, answer) -> {
+      throw new AssertionError("asked for with no call to go with");
+    }));
+
+    feed(screen, role(), think("one two "), answer("three four "));
+    guard.completeAll();
+    run(ctx, () -> { });
+    feed(screen, finish());
+    end(screen); // every word was judged before the end: no call after it
+
+    assertThat(guard.batches).isEmpty();
+    assertThat(sink.ends).isEqualTo(1);
+  }
+
+  @Test
   void shadowThinkingRidesToo() {
     FakeGuard guard = new FakeGuard().manual().unsafe("bomb", "S9");
     StreamScreen screen = screen(policy(span(Release.SHADOW, SpanAction.BLOCK),
