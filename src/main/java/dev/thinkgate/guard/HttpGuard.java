@@ -237,7 +237,12 @@ public final class HttpGuard implements RenderingGuard {
       return futures;
     }
     Call call = new Call(body, rendered, promises, permit == CircuitBreaker.Permit.TRIAL);
-    boolean startNow;
+    // cancellable before anyone can send it: a slot freed on another loop may take it at once
+    for (Promise<GuardVerdict> p : promises) {
+      cancellers.put(p.future(), () -> cancelMember(call, p));
+    }
+    boolean startNow = false;
+    boolean overloaded = false;
     synchronized (this) {
       if (inFlight < config.maxInFlight()) {
         inFlight++;
@@ -245,24 +250,19 @@ public final class HttpGuard implements RenderingGuard {
       } else if (queue.size() < config.maxQueue()) {
         queue.add(call);
         call.queued = true;
-        startNow = false;
       } else {
-        startNow = false;
-        call = null;
+        overloaded = true;
       }
     }
-    if (call == null) {
+    if (overloaded) {
       if (permit == CircuitBreaker.Permit.TRIAL) {
         breaker.trialAborted();
       }
+      promises.forEach(p -> cancellers.remove(p.future()));
       failAll(promises, Outcome.OVERLOADED, new GuardException(Kind.OVERLOADED,
           "guard " + config.name() + " is overloaded: " + config.maxInFlight()
               + " calls in flight and " + config.maxQueue() + " queued"));
       return futures;
-    }
-    for (Promise<GuardVerdict> p : promises) {
-      Call member = call;
-      cancellers.put(p.future(), () -> cancelMember(member, p));
     }
     if (startNow) {
       send(call);
@@ -270,10 +270,12 @@ public final class HttpGuard implements RenderingGuard {
     return futures;
   }
 
+  /** Fails each of {@code promises} nobody cancelled meanwhile, counting it. */
   private void failAll(List<Promise<GuardVerdict>> promises, Outcome outcome, GuardException e) {
     for (Promise<GuardVerdict> p : promises) {
-      calls.get(outcome).increment();
-      p.fail(e);
+      if (p.tryFail(e)) {
+        calls.get(outcome).increment();
+      }
     }
   }
 
