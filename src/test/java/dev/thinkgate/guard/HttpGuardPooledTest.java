@@ -1,5 +1,7 @@
 package dev.thinkgate.guard;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.thinkgate.config.GatewayConfig.GuardConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -44,5 +46,63 @@ class HttpGuardPooledTest extends HttpGuardTest {
     CompletableFuture<T> result = new CompletableFuture<>();
     loop.runOnContext(v -> result.complete(body.get()));
     return result.get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Two event loops judge batches of one to three at once through a guard of two slots and a
+   * short queue, while the test thread cancels some of them: every verdict ends (a verdict, a
+   * cancellation or an overload, never a hang), each is counted once, and every slot comes back.
+   */
+  @org.junit.jupiter.api.Test
+  void batchesFromTwoLoopsWithCancellationsAllEndAndFreeTheirSlots() throws Exception {
+    batchCompletions();
+    HttpGuard guard = guard(new GuardConfig("default", "http://127.0.0.1:" + port(),
+        dev.thinkgate.config.GatewayConfig.GuardFormat.LLAMA_GUARD_3, null,
+        dev.thinkgate.config.GatewayConfig.GuardApi.COMPLETIONS, null, 5_000, 2, 8, 1_000, 1_000,
+        0, 0), name -> null);
+    java.util.List<Future<GuardVerdict>> all =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    // off a Vert.x thread each call makes a new event-loop context, the loops taken in turn
+    java.util.List<Context> loops = java.util.List.of(vertx.getOrCreateContext(),
+        vertx.getOrCreateContext());
+    java.util.Random random = new java.util.Random(42);
+    java.util.concurrent.CountDownLatch issued = new java.util.concurrent.CountDownLatch(2);
+    for (Context loop : loops) {
+      long seed = random.nextLong();
+      loop.runOnContext(v -> {
+        java.util.Random r = new java.util.Random(seed);
+        for (int i = 0; i < 150; i++) {
+          int n = 1 + r.nextInt(3);
+          java.util.List<GuardRequest> batch = new java.util.ArrayList<>();
+          for (int j = 0; j < n; j++) {
+            batch.add(new GuardRequest("u" + i, r.nextBoolean() ? "a bomb" : "bread " + j,
+                java.util.List.of()));
+          }
+          all.addAll(guard.judgeAll(batch));
+        }
+        issued.countDown();
+      });
+    }
+    assertThat(issued.await(10, TimeUnit.SECONDS)).isTrue();
+    java.util.List<Future<GuardVerdict>> snapshot;
+    synchronized (all) {
+      snapshot = java.util.List.copyOf(all);
+    }
+    for (int i = 0; i < snapshot.size(); i += 3) {
+      guard.cancel(snapshot.get(i));
+    }
+    for (Future<GuardVerdict> f : snapshot) {
+      f.toCompletionStage().toCompletableFuture().handle((v, e) -> null)
+          .get(10, TimeUnit.SECONDS);
+    }
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (guard.inFlight() != 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(guard.inFlight()).isZero();
+    double counted = registry.find("thinkgate.guard.calls").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    assertThat(counted).isEqualTo(snapshot.size());
+    assertThat(snapshot).allMatch(f -> f.isComplete());
   }
 }

@@ -41,6 +41,10 @@ class HttpGuardTest {
   SimpleMeterRegistry registry;
   private int port;
 
+  int port() {
+    return port;
+  }
+
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
@@ -371,7 +375,7 @@ class HttpGuardTest {
    * {@code request_output_to_completion_response}); a prompt holding TOO-LONG fails the whole
    * request with 400, as vLLM's length check fails it for one prompt over max_model_len.
    */
-  private void batchCompletions() {
+  void batchCompletions() {
     behaviour.set(req -> {
       JsonObject body = bodies.get(bodies.size() - 1);
       Object prompt = body.getValue("prompt");
