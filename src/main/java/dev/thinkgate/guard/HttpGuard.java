@@ -201,6 +201,8 @@ public final class HttpGuard implements RenderingGuard {
     final List<String> rendered;
     final List<Promise<GuardVerdict>> promises;
     final boolean trial;
+    /** Where it was asked for: it is sent there, over that event loop's pool. Null off Vert.x. */
+    final io.vertx.core.Context origin = Vertx.currentContext();
     /** Members nobody cancelled yet. Guarded by the guard. */
     int live;
     /** Waiting in the queue. Guarded by the guard. */
@@ -389,9 +391,13 @@ public final class HttpGuard implements RenderingGuard {
         finish(call, started, ar.result().body());
       }
     };
-    cancelCall[0] = transport != null && transport.callableHere()
-        ? transport.post(Buffer.buffer(call.body), config.timeoutMs(), MAX_REPLY_BYTES, onReply)
-        : postWithVertx(call.body, onReply);
+    try {
+      cancelCall[0] = transport != null && transport.callableHere()
+          ? transport.post(Buffer.buffer(call.body), config.timeoutMs(), MAX_REPLY_BYTES, onReply)
+          : postWithVertx(call.body, onReply);
+    } catch (RuntimeException e) {
+      onReply.handle(Future.failedFuture(e)); // e.g. a client closed under a reload
+    }
     boolean abandoned;
     synchronized (this) {
       call.abort = abort;
@@ -540,7 +546,12 @@ public final class HttpGuard implements RenderingGuard {
       }
     }
     if (next != null) {
-      send(next);
+      io.vertx.core.Context origin = next.origin;
+      if (origin == null || Vertx.currentContext() == origin) {
+        send(next);
+      } else {
+        origin.runOnContext(v -> send(next)); // freed elsewhere: sent where it was asked for
+      }
     }
   }
 }
