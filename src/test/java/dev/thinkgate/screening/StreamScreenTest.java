@@ -233,10 +233,15 @@ class StreamScreenTest {
     feed(screen, finish());
     end(screen);
     guard.completeAll();
+    assertEndedAfterCalls(screen, 1, 2);
+  }
+
+  /** The stream ended once its verdicts came back, after these checkpoint calls a span. */
+  private void assertEndedAfterCalls(StreamScreen screen, int thinkingCalls, int answerCalls) {
     run(ctx, () -> { });
     assertThat(sink.ends).isEqualTo(1);
-    assertThat(screen.report().thinking().guardCalls()).isEqualTo(1);
-    assertThat(screen.report().answer().guardCalls()).isEqualTo(2);
+    assertThat(screen.report().thinking().guardCalls()).isEqualTo(thinkingCalls);
+    assertThat(screen.report().answer().guardCalls()).isEqualTo(answerCalls);
   }
 
   @Test
@@ -280,10 +285,7 @@ class StreamScreenTest {
     // the two span verdicts end the stream; the third is someone else's
     guard.completeOldest();
     guard.completeOldest();
-    run(ctx, () -> { });
-    assertThat(sink.ends).isEqualTo(1);
-    assertThat(screen.report().thinking().guardCalls()).isEqualTo(1);
-    assertThat(screen.report().answer().guardCalls()).isEqualTo(1);
+    assertEndedAfterCalls(screen, 1, 1);
   }
 
   @Test
