@@ -70,6 +70,8 @@ final class GuardReply {
    * {@code request_output_to_completion_response}), so exactly {@code n} choices whose indexes
    * run 0 to {@code n - 1} are required, each with a string text not cut at {@code max_tokens}.
    *
+   * @return null when the reply holds some other number of choices: the server did not take the
+   *     list as a batch (one that joins the prompts into one would answer once)
    * @throws GuardException {@code UNPARSABLE} for anything else
    */
   static java.util.List<String> generatedTexts(Buffer reply, int n, String guard) {
@@ -80,10 +82,11 @@ final class GuardReply {
       throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
     }
     JsonArray choices = json == null || !(json.getValue("choices") instanceof JsonArray a) ? null : a;
-    if (choices == null || choices.size() != n) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered a batch of " + n
-          + " prompts with " + (choices == null ? "no" : String.valueOf(choices.size()))
-          + " choices");
+    if (choices == null) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered without choices");
+    }
+    if (choices.size() != n) {
+      return null;
     }
     java.util.List<String> texts = new java.util.ArrayList<>(n);
     for (int i = 0; i < n; i++) {

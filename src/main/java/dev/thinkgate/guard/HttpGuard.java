@@ -382,7 +382,7 @@ public final class HttpGuard implements RenderingGuard {
       vertx.cancelTimer(timer);
       if (ar.failed()) {
         finish(call, started, asGuardException(ar.cause()));
-      } else if (ar.result().status() == 400 && call.batched()) {
+      } else if (call.batched() && REFUSED_BATCH.contains(ar.result().status())) {
         oneByOne(call);
       } else if (ar.result().status() != 200) {
         finish(call, started, new GuardException(Kind.HTTP_ERROR,
@@ -452,7 +452,18 @@ public final class HttpGuard implements RenderingGuard {
         "guard " + config.name() + " call failed: " + t.getClass().getSimpleName());
   }
 
-  /** Ends {@code call} with the server's reply: each member's verdict, in prompt order. */
+  /**
+   * Statuses with which a server refuses a list of prompts it would take one by one: vLLM's 400
+   * (one prompt over max_model_len fails the whole list), 413 (the body over a size limit) and
+   * 422 (a FastAPI server whose schema takes one string).
+   */
+  private static final java.util.Set<Integer> REFUSED_BATCH = java.util.Set.of(400, 413, 422);
+
+  /**
+   * Ends {@code call} with the server's reply: each member's verdict, in prompt order. A batch
+   * answered with some other number of choices than prompts was not taken as a batch: each
+   * prompt is sent again alone.
+   */
   private void finish(Call call, long startedNanos, Buffer reply) {
     long guardMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
     List<Future<GuardVerdict>> results = new ArrayList<>(call.promises.size());
@@ -461,6 +472,13 @@ public final class HttpGuard implements RenderingGuard {
           ? GuardReply.generatedTexts(reply, call.promises.size(), config.name())
           : java.util.Collections.singletonList(
               GuardReply.generatedText(reply, config.api() == GuardApi.CHAT, config.name()));
+      if (texts == null) {
+        LOG.log(System.Logger.Level.WARNING, "guard {0} answered a list of {1} prompts with"
+            + " another number of choices; sending them one by one", config.name(),
+            call.promises.size());
+        oneByOne(call);
+        return;
+      }
       for (String text : texts) {
         Future<GuardVerdict> one;
         try {
@@ -507,9 +525,9 @@ public final class HttpGuard implements RenderingGuard {
   }
 
   /**
-   * A batch the server refused (HTTP 400: one prompt it cannot take fails the whole list in
-   * vLLM): each member nobody cancelled is judged again on its own. The refusal is not the
-   * guard's ill health, so the breaker does not count it.
+   * A batch the server refused ({@link #REFUSED_BATCH}) or did not answer as one: each member
+   * nobody cancelled is judged again on its own. That is not the guard's ill health, so the
+   * breaker does not count it.
    */
   private void oneByOne(Call call) {
     releaseSlot();

@@ -435,9 +435,37 @@ class HttpGuardTest {
   }
 
   @Test
-  void aBatchAnsweredWithoutOneChoiceAPromptInOrderFailsEveryVerdict() throws Exception {
+  void aListTheServerDoesNotTakeAsABatchIsSentAgainPromptByPrompt() throws Exception {
+    // a FastAPI server whose schema takes one string refuses a list with 422; one that joins the
+    // list into one prompt answers once, judging them together: neither verdict can be used
     HttpGuard guard = guard(config(4, 4, 5, 2_000));
-    for (String choices : List.of("[{\"index\":0,\"text\":\"safe\"}]",
+    for (boolean refuses : new boolean[] {true, false}) {
+      bodies.clear();
+      behaviour.set(req -> {
+        JsonObject body = bodies.get(bodies.size() - 1);
+        boolean list = body.getValue("prompt") instanceof JsonArray;
+        if (list && refuses) {
+          req.response().setStatusCode(422).end("{\"detail\":\"prompt: str type expected\"}");
+          return;
+        }
+        String text = String.valueOf(body.getValue("prompt")).contains("bomb") ? "unsafe\nS1" : "safe";
+        req.response().end(new JsonObject().put("choices", new JsonArray().add(new JsonObject()
+            .put("index", 0).put("text", text).put("finish_reason", "stop"))).encode());
+      });
+
+      List<Future<GuardVerdict>> verdicts = judgeAll(guard, List.of(request, unsafeRequest));
+
+      assertThat(await(verdicts.get(0)).safe()).as("refuses " + refuses).isTrue();
+      assertThat(await(verdicts.get(1)).categories()).as("refuses " + refuses).containsExactly("S1");
+      assertThat(bodies).hasSize(3);
+    }
+    assertThat(guard.breakerState()).isEqualTo("closed");
+  }
+
+  @Test
+  void aBatchAnsweredWithChoicesOutOfOrderOrCutFailsEveryVerdict() throws Exception {
+    HttpGuard guard = guard(config(4, 4, 5, 2_000));
+    for (String choices : List.of(
         "[{\"index\":1,\"text\":\"safe\"},{\"index\":0,\"text\":\"safe\"}]",
         "[{\"index\":0,\"text\":\"safe\"},{\"index\":1,\"text\":\"unsafe\\nS1\","
             + "\"finish_reason\":\"length\"}]")) {
