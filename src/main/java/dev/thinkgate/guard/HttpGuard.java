@@ -57,6 +57,8 @@ public final class HttpGuard implements RenderingGuard {
   private final java.util.Map<Future<GuardVerdict>, Runnable> cancellers =
       new java.util.concurrent.ConcurrentHashMap<>();
   private int inFlight;
+  /** The server showed it does not take a list of prompts: each goes alone from then on. */
+  private final AtomicBoolean noLists = new AtomicBoolean();
 
   private final Map<Outcome, Counter> calls = new EnumMap<>(Outcome.class);
   private final Timer latency;
@@ -176,7 +178,7 @@ public final class HttpGuard implements RenderingGuard {
    */
   @Override
   public List<Future<GuardVerdict>> judgeRenderedAll(List<String> rendered) {
-    if (rendered.size() == 1 || config.api() == GuardApi.CHAT) {
+    if (rendered.size() == 1 || config.api() == GuardApi.CHAT || noLists.get()) {
       List<Future<GuardVerdict>> each = new ArrayList<>(rendered.size());
       rendered.forEach(r -> each.add(judgeRendered(r)));
       return each;
@@ -383,6 +385,10 @@ public final class HttpGuard implements RenderingGuard {
       if (ar.failed()) {
         finish(call, started, asGuardException(ar.cause()));
       } else if (call.batched() && REFUSED_BATCH.contains(ar.result().status())) {
+        if (ar.result().status() != 400) {
+          // 400 is vLLM's refusal of one prompt in the list; 413 and 422 refuse lists
+          noLists("answered a list of prompts with HTTP " + ar.result().status());
+        }
         oneByOne(call);
       } else if (ar.result().status() != 200) {
         finish(call, started, new GuardException(Kind.HTTP_ERROR,
@@ -473,9 +479,8 @@ public final class HttpGuard implements RenderingGuard {
           : java.util.Collections.singletonList(
               GuardReply.generatedText(reply, config.api() == GuardApi.CHAT, config.name()));
       if (texts == null) {
-        LOG.log(System.Logger.Level.WARNING, "guard {0} answered a list of {1} prompts with"
-            + " another number of choices; sending them one by one", config.name(),
-            call.promises.size());
+        noLists("answered a list of " + call.promises.size() + " prompts with another number of"
+            + " choices");
         oneByOne(call);
         return;
       }
@@ -521,6 +526,14 @@ public final class HttpGuard implements RenderingGuard {
       calls.get(r.succeeded() ? (r.result().safe() ? Outcome.SAFE : Outcome.UNSAFE)
           : Outcome.valueOf(((GuardException) r.cause()).kind().name())).increment();
       p.handle(r);
+    }
+  }
+
+  /** From now on each prompt goes alone; said once. */
+  private void noLists(String why) {
+    if (noLists.compareAndSet(false, true)) {
+      LOG.log(System.Logger.Level.WARNING, "guard {0} {1}: it does not take a list of prompts;"
+          + " sending each alone from now on", config.name(), why);
     }
   }
 

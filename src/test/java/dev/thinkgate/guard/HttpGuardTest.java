@@ -438,8 +438,8 @@ class HttpGuardTest {
   void aListTheServerDoesNotTakeAsABatchIsSentAgainPromptByPrompt() throws Exception {
     // a FastAPI server whose schema takes one string refuses a list with 422; one that joins the
     // list into one prompt answers once, judging them together: neither verdict can be used
-    HttpGuard guard = guard(config(4, 4, 5, 2_000));
     for (boolean refuses : new boolean[] {true, false}) {
+      HttpGuard guard = guard(config(4, 4, 5, 2_000));
       bodies.clear();
       behaviour.set(req -> {
         JsonObject body = bodies.get(bodies.size() - 1);
@@ -458,8 +458,13 @@ class HttpGuardTest {
       assertThat(await(verdicts.get(0)).safe()).as("refuses " + refuses).isTrue();
       assertThat(await(verdicts.get(1)).categories()).as("refuses " + refuses).containsExactly("S1");
       assertThat(bodies).hasSize(3);
+      assertThat(guard.breakerState()).isEqualTo("closed");
+      // and it is not asked for a list again
+      List<Future<GuardVerdict>> again = judgeAll(guard, List.of(request, unsafeRequest));
+      assertThat(await(again.get(1)).categories()).containsExactly("S1");
+      assertThat(bodies).hasSize(5);
+      assertThat(bodies.subList(3, 5)).allMatch(b -> b.getValue("prompt") instanceof String);
     }
-    assertThat(guard.breakerState()).isEqualTo("closed");
   }
 
   @Test
