@@ -67,8 +67,10 @@ final class GuardReply {
    * The texts of a completions reply to a batch of {@code n} prompts: {@code choices[i].text} in
    * prompt order. vLLM numbers the choices {@code index = len(choices)} as it appends them, one a
    * prompt (vllm/entrypoints/openai/serving_completion.py,
-   * {@code request_output_to_completion_response}), so exactly {@code n} choices whose indexes
-   * run 0 to {@code n - 1} are required, each with a string text not cut at {@code max_tokens}.
+   * {@code request_output_to_completion_response}), and SGLang {@code index=idx} over its results
+   * in prompt order (python/sglang/srt/entrypoints/openai/serving_completions.py,
+   * {@code _build_completion_response}), so exactly {@code n} choices whose indexes run 0 to
+   * {@code n - 1} are required, each with a string text not cut at {@code max_tokens}.
    *
    * @return null when the reply holds some other number of choices: the server did not take the
    *     list as a batch (one that joins the prompts into one would answer once)
