@@ -265,4 +265,47 @@ class StreamScreenProperties {
     assertThat(o.sink().lastFinishReason()).isEqualTo("content_filter");
     assertThat(o.report().thinking().offset()).isEqualTo(released.length());
   }
+
+  // ------------------------------------------------------------ a thinking checkpoint riding
+
+  /**
+   * balanced.yaml's spans (optimistic; thinking hidden, answer blocked; fail open), whose
+   * thinking's last checkpoint waits for the answer's next call: the answer always goes out
+   * whole (it holds no trigger), the stream ends once, every span's whole text is judged, no span
+   * has two calls in flight, the thinking's verdict is reported, and what the client got of the
+   * thinking is a prefix of it, cut no later than the optimistic bound after the trigger.
+   */
+  @Property(tries = 250)
+  void aRidingThinkingCheckpointIsJudgedAndReportedAndChangesNothingElse(@ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 60) int words,
+      @ForAll @IntRange(min = 0, max = 20) int answerWords, @ForAll boolean trigger,
+      @ForAll @IntRange(min = 1, max = 10) int checkpoint,
+      @ForAll @IntRange(min = 0, max = 5) int maxLatency) {
+    Scenario s = scenario(seed, words, answerWords, trigger);
+    ScreeningPolicy p = policy(span(Release.OPTIMISTIC, SpanAction.HIDE_REASONING),
+        span(Release.OPTIMISTIC, SpanAction.BLOCK), checkpoint, 2048, GuardFailure.FAIL_OPEN, 0);
+
+    Outcome o = drive(p, s, seed, maxLatency);
+
+    net.jqwik.api.statistics.Statistics.label("thinking rode with the answer")
+        .collect(!o.guard().batches.isEmpty());
+    assertThat(o.sink().ends).isEqualTo(1);
+    assertThat(o.sink().answer()).isEqualTo(s.answer());
+    assertThat(o.maxInFlightPerSpan()).isLessThanOrEqualTo(1);
+    assertThat(s.thinking()).startsWith(o.sink().thinking());
+    // every word of each span was judged: the last request of a span ends where its text ends
+    List<GuardRequest> thinkingCalls = o.guard().requests.stream().filter(r -> !isAnswer(r)).toList();
+    assertThat(thinkingCalls).isNotEmpty();
+    assertThat(s.thinking().stripTrailing())
+        .endsWith(thinkingCalls.get(thinkingCalls.size() - 1).assistantText().stripTrailing());
+    assertThat(o.report().thinking().safe()).isEqualTo(!trigger);
+    assertThat(o.report().action()).isEqualTo(trigger ? "hide_reasoning" : "pass");
+    if (trigger) {
+      String released = o.sink().thinking();
+      int leakWords = released.length() > s.triggerAt()
+          ? TokenCounter.count(released.substring(s.triggerAt())) : 0;
+      assertThat(leakWords).isLessThanOrEqualTo(1 + checkpoint + (2 * maxLatency + 2)
+          * s.maxWordsPerChunk());
+    }
+  }
 }
