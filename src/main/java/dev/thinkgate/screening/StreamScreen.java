@@ -404,50 +404,33 @@ public final class StreamScreen implements ChunkSink {
       return;
     }
     Track other = t == thinking ? answer : thinking;
-    Checkpoint riding = other.riding && other.checkpointDue && !other.inFlight
-        ? checkpoint(other) : null;
-    GuardRequest extra = null;
+    List<Checkpoint> sent = new ArrayList<>(2);
+    if (other.riding && other.checkpointDue && !other.inFlight) {
+      Checkpoint riding = checkpoint(other);
+      if (riding != null) {
+        sent.add(riding);
+      }
+    }
+    sent.add(mine);
+    List<GuardRequest> requests = new ArrayList<>(3);
+    sent.forEach(c -> requests.add(c.request()));
     if (ended && atEnd != null) {
-      extra = atEnd.apply(thinking.text.toString(), answer.text.toString());
+      GuardRequest extra = atEnd.apply(thinking.text.toString(), answer.text.toString());
       atEnd = null;
-    }
-    if (extra != null) {
-      List<GuardRequest> requests = new ArrayList<>(3);
-      if (riding != null) {
-        requests.add(riding.request());
+      if (extra != null) {
+        requests.add(extra); // last: nobody here awaits it
       }
-      requests.add(mine.request());
-      requests.add(extra);
-      List<Future<GuardVerdict>> calls;
-      try {
-        calls = guard.judgeAll(requests);
-      } catch (RuntimeException e) {
-        calls = java.util.Collections.nCopies(requests.size(), Future.failedFuture(e));
-      }
-      if (riding != null) {
-        await(riding, calls.get(0));
-      }
-      await(mine, calls.get(riding != null ? 1 : 0));
-      return;
-    }
-    if (riding == null) {
-      Future<GuardVerdict> call;
-      try {
-        call = guard.judge(mine.request());
-      } catch (RuntimeException e) {
-        call = Future.failedFuture(e);
-      }
-      await(mine, call);
-      return;
     }
     List<Future<GuardVerdict>> calls;
     try {
-      calls = guard.judgeAll(List.of(riding.request(), mine.request()));
+      calls = requests.size() == 1 ? List.of(guard.judge(requests.get(0)))
+          : guard.judgeAll(requests);
     } catch (RuntimeException e) {
-      calls = List.of(Future.failedFuture(e), Future.failedFuture(e));
+      calls = java.util.Collections.nCopies(requests.size(), Future.failedFuture(e));
     }
-    await(riding, calls.get(0));
-    await(mine, calls.get(1));
+    for (int i = 0; i < sent.size(); i++) {
+      await(sent.get(i), calls.get(i));
+    }
   }
 
   /**
