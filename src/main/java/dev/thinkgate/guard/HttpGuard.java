@@ -182,9 +182,7 @@ public final class HttpGuard implements RenderingGuard {
   @Override
   public List<Future<GuardVerdict>> judgeRenderedAll(List<String> rendered) {
     if (rendered.size() == 1 || config.api() == GuardApi.CHAT || noLists.get()) {
-      List<Future<GuardVerdict>> each = new ArrayList<>(rendered.size());
-      rendered.forEach(r -> each.add(judgeRendered(r)));
-      return each;
+      return RenderingGuard.super.judgeRenderedAll(rendered);
     }
     return submit(List.copyOf(rendered), batchBody(rendered));
   }

@@ -70,8 +70,6 @@ public final class StreamScreen implements ChunkSink {
   private final ScreenListener listener;
   /** {@link #alsoJudgeAtEnd}'s request, until the call after the end took it; null for none. */
   private java.util.function.BiFunction<String, String, GuardRequest> atEnd;
-  /** The upstream's stream ended ({@link #onEnd}). */
-  private boolean ended;
   private final int checkpointTokens;
   private final int windowTokens;
   private final Track thinking;
@@ -275,7 +273,6 @@ public final class StreamScreen implements ChunkSink {
     if (phase != Phase.STREAMING) {
       return;
     }
-    ended = true;
     if (thinking.riding) {
       // The answer's last call first, while still streaming: the thinking's goes with it.
       answer.ended = true;
@@ -414,7 +411,7 @@ public final class StreamScreen implements ChunkSink {
     sent.add(mine);
     List<GuardRequest> requests = new ArrayList<>(3);
     sent.forEach(c -> requests.add(c.request()));
-    if (ended && atEnd != null) {
+    if (answer.ended && atEnd != null) { // the answer ends only with the stream
       GuardRequest extra = atEnd.apply(thinking.text.toString(), answer.text.toString());
       atEnd = null;
       if (extra != null) {
