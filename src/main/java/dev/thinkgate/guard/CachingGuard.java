@@ -112,11 +112,6 @@ public final class CachingGuard implements Guard {
     return delegate.name();
   }
 
-  @Override
-  public boolean remembers() {
-    return true;
-  }
-
   /**
    * A request looked up: {@code ready} when the cache, a call already running or an error answers
    * it; else a miss, registered as running, that the delegate must be called for.

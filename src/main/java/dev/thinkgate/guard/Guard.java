@@ -24,14 +24,6 @@ public interface Guard {
   }
 
   /**
-   * Whether a verdict this guard gave is given again from memory (a verdict cache) when the same
-   * request comes back: then a caller may ask early for a verdict someone will ask for later.
-   */
-  default boolean remembers() {
-    return false;
-  }
-
-  /**
    * Gives up on a call this guard returned (the client went away): a queued call is dropped, a
    * call in flight is reset, and the future fails with {@link GuardException.Kind#CANCELLED}.
    * Best effort and idempotent; a cancelled call never counts against the guard's health.

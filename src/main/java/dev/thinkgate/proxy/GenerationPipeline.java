@@ -40,23 +40,23 @@ final class GenerationPipeline {
   /** Where the pipeline is; moves forward only. */
   enum Phase { CREATED, SCREENING_INPUT, GENERATING, FINISHED }
 
-  /** What happened, for the log line, metrics, audit and the non-stream extension. */
+  /**
+   * What happened, for the log line, metrics, audit and the non-stream extension.
+   *
+   * @param shadow the shadow trials' results (resolves to null without any)
+   * @param responseVerdict SafeChain's whole-response verdict of exactly {@code thinking} and
+   *     {@code answer}, asked for with the stream's last guard call ({@link
+   *     StreamScreen#alsoJudgeAtEnd}); null when it was not, and the recorder asks itself
+   */
   record Outcome(
       RequestContext ctx, String mode, int status, String action, String shadowAction,
       boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
       String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
-      long ttftMs, int upstreamCalls, io.vertx.core.Future<JsonArray> shadow) {
+      long ttftMs, int upstreamCalls, io.vertx.core.Future<JsonArray> shadow,
+      io.vertx.core.Future<JsonObject> responseVerdict) {}
 
-    /** Without the trials' results ({@code shadow} resolves to null). */
-    Outcome(RequestContext ctx, String mode, int status, String action, String shadowAction,
-        boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
-        String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
-        long ttftMs, int upstreamCalls) {
-      this(ctx, mode, status, action, shadowAction, restarted, input, screen, run, thinking,
-          answer, finishReason, totalMs, upstreamMs, guardMs, ttftMs, upstreamCalls,
-          Future.succeededFuture(null));
-    }
-  }
+  /** The whole-response verdict a screen was asked for at its end, and what it judges. */
+  private record EndVerdictAsked(StreamScreen screen, String mode, String thinking, String answer) {}
 
   private final RequestContext ctx;
   private final PipelineServices services;
@@ -70,6 +70,8 @@ final class GenerationPipeline {
   private ReasoningMode mode;
   private int attempt;
   private TextTap tap;
+  /** What the last attempt's screen was asked to judge whole at its end; null when nothing. */
+  private EndVerdictAsked endAsked;
   private StreamScreen screen;
   private InputScreen inputScreen;
   private SpanVerdict inputVerdict = SpanVerdict.NOT_SCREENED;
@@ -219,14 +221,19 @@ final class GenerationPipeline {
     }
     screen = new StreamScreen(screening, guard, ctx.userPrompt(), downstream, services.vertx(),
         services.clockMillis(), new Listener(thisAttempt));
-    if (ctx.policy().audit().sampleRate() >= 1.0 && !services.audit().discardsAll()
-        && guard.remembers()) {
+    if (ctx.policy().audit().sampleRate() >= 1.0 && !services.audit().discardsAll()) {
       // Every request is recorded with its whole-response verdict: ask for it with the last
-      // checkpoint, in one guard request; the recorder's identical call then finds it cached.
+      // checkpoint, in one guard request, and hand it to the recorder (responseVerdict).
       String wire = mode.wire();
-      screen.alsoJudgeAtEnd((thinking, answer) -> dev.thinkgate.audit.SafeChainVerdict.hasText(
-          thinking, answer) ? dev.thinkgate.audit.SafeChainVerdict.request(ctx.userPrompt(), wire,
-          thinking, answer) : null);
+      StreamScreen asking = screen;
+      screen.alsoJudgeAtEnd((thinking, answer) -> {
+        if (!dev.thinkgate.audit.SafeChainVerdict.hasText(thinking, answer)) {
+          return null;
+        }
+        endAsked = new EndVerdictAsked(asking, wire, thinking, answer);
+        return dev.thinkgate.audit.SafeChainVerdict.request(ctx.userPrompt(), wire, thinking,
+            answer);
+      });
     }
     return screen;
   }
@@ -531,10 +538,26 @@ final class GenerationPipeline {
     long totalMs = (System.nanoTime() - ctx.startNanos()) / 1_000_000;
     long ttftMs = channel instanceof SseChannel s && s.ttfbNanos() >= 0
         ? s.ttfbNanos() / 1_000_000 : totalMs;
+    String thinking = tap == null ? "" : tap.thinking();
+    String answer = tap == null ? "" : tap.answer();
     onFinished.accept(new Outcome(ctx, mode.wire(), channel.status(), action, shadowAction,
-        restarted, inputVerdict, report, runResult, tap == null ? "" : tap.thinking(),
-        tap == null ? "" : tap.answer(), finishReason(), totalMs,
-        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), trials.shadow()));
+        restarted, inputVerdict, report, runResult, thinking, answer, finishReason(), totalMs,
+        streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), trials.shadow(),
+        endVerdict(thinking, answer)));
+  }
+
+  /**
+   * The whole-response verdict the screen asked for at the end, when it judged exactly what is
+   * recorded ({@code thinking} and {@code answer} in this mode); else null.
+   */
+  private Future<JsonObject> endVerdict(String thinking, String answer) {
+    EndVerdictAsked asked = endAsked;
+    if (asked == null || asked.screen() != screen || asked.screen().endVerdict() == null
+        || !asked.mode().equals(mode.wire()) || !asked.thinking().equals(thinking)
+        || !asked.answer().equals(answer)) {
+      return null;
+    }
+    return asked.screen().endVerdict().map(dev.thinkgate.audit.SafeChainVerdict::json);
   }
 
   /**

@@ -69,7 +69,8 @@ final class RequestRecorder {
 
   /**
    * As {@link #record(GenerationPipeline.Outcome)}, with the whole-response verdict already
-   * judged for the client ({@link #responseVerdict}); null to judge it here.
+   * asked for ({@link #responseVerdict}: for the client, or with the stream's last guard call);
+   * null to judge it here.
    */
   Future<Void> record(GenerationPipeline.Outcome outcome, Future<JsonObject> responseVerdict) {
     if (sink.discardsAll()) {
@@ -124,6 +125,13 @@ final class RequestRecorder {
    * policy has no guard or there is no response. Never fails.
    */
   Future<JsonObject> responseVerdict(GenerationPipeline.Outcome o) {
+    if (o.responseVerdict() != null) { // asked for with the stream's last guard call
+      return o.responseVerdict().recover(e -> judgeResponse(o));
+    }
+    return judgeResponse(o);
+  }
+
+  private Future<JsonObject> judgeResponse(GenerationPipeline.Outcome o) {
     dev.thinkgate.guard.Guard guard = judge(o.ctx());
     return guard == null ? Future.succeededFuture(null)
         : dev.thinkgate.audit.SafeChainVerdict.judge(guard, o.ctx().userPrompt(), o.mode(),
@@ -149,8 +157,11 @@ final class RequestRecorder {
     RequestContext sampleCtx = new RequestContext(c.requestId() + "-s" + sample, c.tenant(),
         c.policy(), c.route(), c.path(), body.put("stream", true), null, false, c.clientModel(),
         c.userPrompt(), mode, group, sample, System.nanoTime());
-    return background.apply(sampleCtx)
-        .compose(o -> withResponseVerdict(o.ctx(), toRecord(o)));
+    return background.apply(sampleCtx).compose(o -> {
+      AuditRecord record = toRecord(o);
+      return responseVerdict(o).map(json -> json == null ? record
+          : dev.thinkgate.audit.SafeChainVerdict.with(record, json));
+    });
   }
 
   /** Safe@K samples generating now, or scheduled to (a group reserves its width). */

@@ -70,6 +70,8 @@ public final class StreamScreen implements ChunkSink {
   private final ScreenListener listener;
   /** {@link #alsoJudgeAtEnd}'s request, until the call after the end took it; null for none. */
   private java.util.function.BiFunction<String, String, GuardRequest> atEnd;
+  /** The verdict {@link #alsoJudgeAtEnd} asked for, once asked; null before or when never. */
+  private Future<GuardVerdict> endVerdict;
   private final int checkpointTokens;
   private final int windowTokens;
   private final Track thinking;
@@ -379,13 +381,21 @@ public final class StreamScreen implements ChunkSink {
   /**
    * Asks, with the first guard call made once the stream ended, for one more verdict that is not
    * the screen's: a request built from the whole thinking and answer (the audit's whole-response
-   * verdict, which a remembering guard then gives its later caller from memory). Its result is
-   * not awaited; when no call is made after the end, it is not asked for.
+   * verdict, which the caller then takes from {@link #endVerdict}). The screen does not await
+   * it; when no call is made after the end, it is not asked for.
    *
    * @param request the request for the whole thinking and answer; null for none
    */
   public void alsoJudgeAtEnd(java.util.function.BiFunction<String, String, GuardRequest> request) {
     this.atEnd = request;
+  }
+
+  /**
+   * The verdict {@link #alsoJudgeAtEnd} asked for: null until the call it went with started, and
+   * for good when no call followed the end or the request function gave none.
+   */
+  public Future<GuardVerdict> endVerdict() {
+    return endVerdict;
   }
 
   /** A checkpoint's guard request, the span's state already moved as if it were sent. */
@@ -427,6 +437,9 @@ public final class StreamScreen implements ChunkSink {
     }
     for (int i = 0; i < sent.size(); i++) {
       await(sent.get(i), calls.get(i));
+    }
+    if (calls.size() > sent.size()) {
+      endVerdict = calls.get(sent.size());
     }
   }
 

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code policies/balanced.yaml} recording every request, a stream costs the guard two requests
  * instead of four: the input screen, then one list of prompts holding the thinking's last
  * checkpoint (which rode with the answer's), the answer's last checkpoint and the audit's
- * whole-response verdict (asked for early, then given to the recorder from the verdict cache).
+ * whole-response verdict (asked for early and handed to the recorder, with or without a verdict
+ * cache; asked for again by the recorder when that call failed).
  * The client and the audit record get what they got before: the whole stream when it is safe, the
  * action and the verdicts when the thinking was unsafe. A policy whose thinking verdict can still
  * act ({@code block}) and that records nothing keeps one request a checkpoint.
@@ -68,10 +69,10 @@ class CheckpointBatchIT {
       String metrics = h.client.get("/metrics").body();
       assertThat(metrics).contains("thinkgate_guard_requests_total{guard=\"default\"} 2.0")
           .contains("thinkgate_guard_calls_total{guard=\"default\",outcome=\"safe\"} 4.0");
-      // the recorder's call found the early one cached, or still in flight and shared it
+      // the recorder was handed the early verdict: it asked the guard, and its cache, nothing
       assertThat(value(metrics, "thinkgate_guard_cache_total{guard=\"default\",result=\"hit\"}")
           + value(metrics, "thinkgate_guard_cache_total{guard=\"default\",result=\"shared\"}"))
-          .isEqualTo(1.0);
+          .isZero();
 
       // Given unsafe thinking: it was over when judged, so the client has it all and the answer
       // untouched; the record has the action and the verdict, as before
@@ -87,6 +88,73 @@ class CheckpointBatchIT {
       assertThat(unsafeRecord.verdicts().getJsonObject("response").getBoolean("safe")).isFalse();
       assertThat(h.guard.requests()).hasSize(2);
       assertThat(h.guard.requests().get(1).getJsonArray("prompt")).hasSize(3);
+    }
+  }
+
+  @Test
+  void withoutAVerdictCacheTheRecorderIsStillHandedTheEarlyVerdict(@TempDir Path policies)
+      throws Exception {
+    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
+        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    RecordingAuditSink audit = new RecordingAuditSink(10);
+    try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
+        .noGuardCache().policies(policies).policy("balanced").audit(audit).start()) {
+      TestClient.Stream unsafe = h.client.stream("/v1/chat/completions",
+          TestClient.chat(MODEL, "bread, unsafe thinking"));
+      AuditRecord record = audit.next();
+
+      assertThat(unsafe.status()).isEqualTo(200);
+      assertThat(h.guard.requests()).hasSize(2);
+      assertThat(h.guard.promptCount()).isEqualTo(4); // input, thinking, answer, whole response
+      assertThat(record.verdicts().getJsonObject("response").getBoolean("safe")).isFalse();
+      assertThat(record.verdicts().getJsonObject("response").getJsonArray("categories"))
+          .isNotEmpty();
+      assertThat(h.client.get("/metrics").body()).doesNotContain("thinkgate_guard_cache_total");
+    }
+  }
+
+  @Test
+  void anEarlyVerdictThatFailedIsAskedForAgainByTheRecorder(@TempDir Path policies)
+      throws Exception {
+    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
+        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    RecordingAuditSink audit = new RecordingAuditSink(10);
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    List<Object> prompts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try {
+      // A guard that fails every list of prompts with 500 and judges a single prompt safe.
+      int port = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+        Object prompt = body.toJsonObject().getValue("prompt");
+        prompts.add(prompt);
+        if (prompt instanceof JsonArray) {
+          req.response().setStatusCode(500).end("{\"error\":{\"message\":\"down\"}}");
+        } else {
+          req.response().putHeader("content-type", "application/json").end(new JsonObject()
+              .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                  .put("text", "\n\nsafe").put("finish_reason", "stop"))).encode());
+        }
+      })).listen(0, "127.0.0.1").await().actualPort();
+      try (GatewayHarness h = new GatewayHarness().model(model())
+          .guardUrl("http://127.0.0.1:" + port).policies(policies).policy("balanced").audit(audit)
+          .start()) {
+        TestClient.Stream s = h.client.stream("/v1/chat/completions",
+            TestClient.chat(MODEL, "How do I bake bread?"));
+        AuditRecord record = audit.next();
+
+        // fail_open: the client got everything; the spans' verdicts are the failed batch's
+        assertThat(s.status()).isEqualTo(200);
+        assertThat(s.answer()).isEqualTo("\n\n" + ANSWER);
+        // input screen, the failed batch, then the recorder's own call for the whole response
+        assertThat(prompts).hasSize(3);
+        assertThat(prompts.get(0)).isInstanceOf(String.class);
+        assertThat(prompts.get(1)).isInstanceOf(JsonArray.class);
+        assertThat(((JsonArray) prompts.get(1)).getString(2)).contains("<think>");
+        assertThat(prompts.get(2)).isInstanceOf(String.class).isEqualTo(
+            ((JsonArray) prompts.get(1)).getString(2));
+        assertThat(record.verdicts().getJsonObject("response").getBoolean("safe")).isTrue();
+      }
+    } finally {
+      vertx.close().await();
     }
   }
 

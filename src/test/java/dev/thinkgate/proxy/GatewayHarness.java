@@ -65,6 +65,8 @@ final class GatewayHarness implements AutoCloseable {
   private boolean enableThinkingKwarg;
   private GatewayConfig.StateConfig state = GatewayConfig.StateConfig.LOCAL;
   private boolean sharedGuardCache;
+  private long guardCacheEntries = 10_000;
+  private String guardUrl;
 
   GatewayHarness model(ModelEmulatorOptions options) {
     this.modelOptions = options;
@@ -167,6 +169,18 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
+  /** Guards get no verdict cache ({@code cache_max_entries: 0}). */
+  GatewayHarness noGuardCache() {
+    this.guardCacheEntries = 0;
+    return this;
+  }
+
+  /** The {@code default} guard is the server at {@code url} (instead of an emulated one). */
+  GatewayHarness guardUrl(String url) {
+    this.guardUrl = url;
+    return this;
+  }
+
   GatewayHarness start() {
     model = new EmulatedModelServer(vertx, modelOptions);
     modelPort = model.start("127.0.0.1", 0).await();
@@ -174,13 +188,16 @@ final class GatewayHarness implements AutoCloseable {
     if (guardOptions != null) {
       guard = new EmulatedGuardServer(vertx, guardOptions);
       guardPort = guard.start("127.0.0.1", 0).await();
-      guards.put("default", guardConfig("default", guardPort));
+      guards.put("default", guardConfig("default", "http://127.0.0.1:" + guardPort));
+    }
+    if (guardUrl != null) {
+      guards.put("default", guardConfig("default", guardUrl));
     }
     for (Map.Entry<String, GuardEmulatorOptions> extra : extraGuardOptions.entrySet()) {
       EmulatedGuardServer server = new EmulatedGuardServer(vertx, extra.getValue());
       int port = server.start("127.0.0.1", 0).await();
       extraGuards.put(extra.getKey(), server);
-      guards.put(extra.getKey(), guardConfig(extra.getKey(), port));
+      guards.put(extra.getKey(), guardConfig(extra.getKey(), "http://127.0.0.1:" + port));
     }
     String url = upstreamUrl != null ? upstreamUrl : "http://127.0.0.1:" + modelPort;
     RouteConfig route = new RouteConfig(routeModel, url, dialect,
@@ -200,10 +217,10 @@ final class GatewayHarness implements AutoCloseable {
     return this;
   }
 
-  private GuardConfig guardConfig(String name, int port) {
-    return new GuardConfig(name, "http://127.0.0.1:" + port, GuardFormat.LLAMA_GUARD_3, null,
-        GatewayConfig.GuardApi.COMPLETIONS, null, guardTimeoutMs, 64, 256, 5, 10_000, 10_000,
-        60_000, sharedGuardCache);
+  private GuardConfig guardConfig(String name, String url) {
+    return new GuardConfig(name, url, GuardFormat.LLAMA_GUARD_3, null,
+        GatewayConfig.GuardApi.COMPLETIONS, null, guardTimeoutMs, 64, 256, 5, 10_000,
+        guardCacheEntries, 60_000, sharedGuardCache);
   }
 
   TestClient direct() {

@@ -282,10 +282,14 @@ class StreamScreenTest {
     assertThat(guard.batches).hasSize(1);
     assertThat(guard.batches.get(0)).extracting(GuardRequest::assistantText)
         .containsExactly("a thought", "An answer.", "a thoughtAn answer.");
-    // the two span verdicts end the stream; the third is someone else's
+    // the two span verdicts end the stream; the third is someone else's, handed over as is
     guard.completeOldest();
     guard.completeOldest();
     assertEndedAfterCalls(screen, 1, 1);
+    assertThat(screen.endVerdict()).isNotNull();
+    assertThat(screen.endVerdict().isComplete()).isFalse();
+    guard.completeOldest();
+    assertThat(screen.endVerdict().succeeded()).isTrue();
   }
 
   @Test
@@ -305,6 +309,7 @@ class StreamScreenTest {
 
     assertThat(guard.batches).isEmpty();
     assertThat(sink.ends).isEqualTo(1);
+    assertThat(screen.endVerdict()).isNull();
   }
 
   @Test
