@@ -112,6 +112,11 @@ public final class CachingGuard implements Guard {
     return delegate.name();
   }
 
+  @Override
+  public void retire(long drainMs) {
+    delegate.retire(drainMs);
+  }
+
   /**
    * A request looked up: {@code ready} when the cache, a call already running or an error answers
    * it; else a miss, registered as running, that the delegate must be called for.

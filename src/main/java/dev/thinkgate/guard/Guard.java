@@ -24,6 +24,14 @@ public interface Guard {
   }
 
   /**
+   * A configuration reload replaced this guard (its settings changed or it is gone): it stops
+   * reporting metrics at once, since its replacement reports under the same name, keeps serving
+   * the calls of requests that began before the reload, and closes its connections after
+   * {@code drainMs}, by when those requests have ended.
+   */
+  default void retire(long drainMs) {}
+
+  /**
    * Gives up on a call this guard returned (the client went away): a queued call is dropped, a
    * call in flight is reset, and the future fails with {@link GuardException.Kind#CANCELLED}.
    * Best effort and idempotent; a cancelled call never counts against the guard's health.

@@ -25,6 +25,13 @@ public interface GuardTransport {
     GuardTransport create(String url, String authorization, int connectTimeoutMs);
   }
 
+  /**
+   * The guard that made this transport was replaced by a configuration reload: it keeps no
+   * connection idle from now on, and closes every connection after {@code drainMs} (calls of
+   * requests that began before the reload are still served until then).
+   */
+  default void retire(long drainMs) {}
+
   /** Whether {@link #post} may be called on the calling thread. */
   boolean callableHere();
 

@@ -66,6 +66,9 @@ public final class HttpGuard implements RenderingGuard {
   private final Timer latency;
   /** HTTP requests sent: fewer than verdicts when calls go in batches. */
   private final Counter requests;
+  private final MeterRegistry registry;
+  /** This guard's gauges, removed when it is retired so its replacement's are the ones read. */
+  private final java.util.List<Gauge> gauges = new java.util.ArrayList<>(2);
 
   /** Outcome tag of {@code thinkgate.guard.calls}. */
   enum Outcome { SAFE, UNSAFE, TIMEOUT, HTTP_ERROR, UNPARSABLE, OVERLOADED, CIRCUIT_OPEN, CANCELLED;
@@ -134,10 +137,26 @@ public final class HttpGuard implements RenderingGuard {
         .register(registry);
     latency = Timer.builder("thinkgate.guard.latency").description("guard call wall time")
         .tag("guard", guard).register(registry);
-    Gauge.builder("thinkgate.guard.inflight", this, HttpGuard::inFlight).tag("guard", guard)
-        .description("guard calls in flight").register(registry);
-    Gauge.builder("thinkgate.guard.breaker.state", this, g -> g.breaker.state().ordinal()).tag("guard", guard)
-        .description("0 closed, 1 open, 2 half-open").register(registry);
+    this.registry = registry;
+    gauges.add(Gauge.builder("thinkgate.guard.inflight", this, HttpGuard::inFlight)
+        .tag("guard", guard).description("guard calls in flight").register(registry));
+    gauges.add(Gauge.builder("thinkgate.guard.breaker.state", this,
+            g -> g.breaker.state().ordinal()).tag("guard", guard)
+        .description("0 closed, 1 open, 2 half-open").register(registry));
+  }
+
+  /**
+   * {@inheritDoc} Its gauges leave the registry now (a gauge registered again under the same name
+   * and tags would keep reading this guard); its idle pooled connections close now, the busy ones
+   * as their calls end, and both clients close after {@code drainMs}.
+   */
+  @Override
+  public void retire(long drainMs) {
+    gauges.forEach(registry::remove);
+    if (transport != null) {
+      transport.retire(drainMs);
+    }
+    vertx.setTimer(Math.max(1, drainMs), id -> client.close());
   }
 
   static String endpoint(String url, GuardApi api) {

@@ -99,12 +99,33 @@ final class GatewayRuntime {
     }
 
     GatewayRuntime build(GatewayConfig config) {
+      return build(config, 1);
+    }
+
+    /**
+     * The snapshot of {@code config}. What an earlier snapshot used and this one does not (a
+     * route's HTTP client and connection pools, a guard whose settings changed or that is gone)
+     * is retired: it keeps serving the requests that began before, keeps no connection idle, and
+     * closes after {@code drainMs}. A retired guard's gauges leave the registry before its
+     * replacement registers its own.
+     */
+    GatewayRuntime build(GatewayConfig config, long drainMs) {
+      java.util.Set<GuardConfig> wantedGuards = new java.util.HashSet<>(config.guards().values());
+      for (Map.Entry<GuardConfig, Guard> e : List.copyOf(guardCache.entrySet())) {
+        if (!wantedGuards.contains(e.getKey()) && guardCache.remove(e.getKey(), e.getValue())) {
+          e.getValue().retire(drainMs);
+        }
+      }
+      java.util.Set<String> clientKeys = new java.util.HashSet<>();
+      java.util.Set<String> poolKeys = new java.util.HashSet<>();
       List<UpstreamRoute> routes = new ArrayList<>();
       for (RouteConfig rc : config.routes()) {
         String base = UpstreamRoute.normalizeBase(rc.upstream());
         int connectMs = (int) Math.min(Integer.MAX_VALUE, rc.timeouts().connectMs());
         long maxAgeMs = rc.timeouts().maxConnectionAgeMs();
         String key = base + "|" + connectMs;
+        clientKeys.add(key);
+        poolKeys.add(key + "|" + maxAgeMs);
         HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
             new HttpClientOptions()
                 .setConnectTimeout(connectMs)
@@ -130,8 +151,23 @@ final class GatewayRuntime {
               sharedState, stateErrors,
               (url, authorization, connectMs) -> new PooledHttp1Client(vertx, url, connectMs,
                   authorization)))));
+      for (Map.Entry<String, HttpClientAgent> e : List.copyOf(clients.entrySet())) {
+        if (!clientKeys.contains(e.getKey()) && clients.remove(e.getKey(), e.getValue())) {
+          e.getValue().shutdown(Math.max(1, drainMs), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+      }
+      for (Map.Entry<String, UpstreamPools> e : List.copyOf(pools.entrySet())) {
+        if (!poolKeys.contains(e.getKey()) && pools.remove(e.getKey(), e.getValue())) {
+          e.getValue().retire(drainMs);
+        }
+      }
       return new GatewayRuntime(config, new TenantRegistry(config, defaultPolicy), List.copyOf(routes),
           Map.copyOf(guards));
+    }
+
+    /** Route pools objects held (for tests). */
+    int poolsHeld() {
+      return pools.size();
     }
 
     void close() {

@@ -109,7 +109,7 @@ public final class GatewayServer {
     GatewayRuntime previous = runtime.get();
     state.apply(config.state());
     admissions.apply(config);
-    GatewayRuntime next = factory.build(config);
+    GatewayRuntime next = factory.build(config, drainAfterReloadMs(previous.config()));
     for (UpstreamRoute route : next.routes()) {
       for (UpstreamRoute old : previous.routes()) {
         if (old.config().equals(route.config())) {
@@ -123,6 +123,19 @@ public final class GatewayServer {
     drainTimeoutMs = config.server().drainTimeoutMs();
     recorder.setMaxSafeAtKConcurrency(config.audit().maxSafeAtKConcurrency());
     probeRoutes();
+  }
+
+  /**
+   * How long what a reload retires (a route's pools and client, a replaced guard) keeps serving
+   * the requests that began before it: the longest a request of the previous configuration may
+   * run (its request timeout, or its routes' total timeout when longer), and a minute more.
+   */
+  static long drainAfterReloadMs(GatewayConfig previous) {
+    long longest = previous.server().requestTimeoutMs();
+    for (GatewayConfig.RouteConfig r : previous.routes()) {
+      longest = Math.max(longest, r.timeouts().totalMs());
+    }
+    return longest + 60_000;
   }
 
   /**
@@ -208,6 +221,11 @@ public final class GatewayServer {
    */
   public Future<DrainReport> drain() {
     return drain(drainTimeoutMs);
+  }
+
+  /** The configuration snapshot new requests get (for tests). */
+  GatewayRuntime currentRuntime() {
+    return runtime.get();
   }
 
   /**

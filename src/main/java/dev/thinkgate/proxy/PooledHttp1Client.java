@@ -42,6 +42,16 @@ public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTranspo
     this.headers = origin.jsonHeaders("application/json", authorization);
   }
 
+  @Override
+  public void retire(long drainMs) {
+    pools.retire(drainMs);
+  }
+
+  /** Connections open over the loops (for tests). */
+  long openConnections() {
+    return pools.openConnections();
+  }
+
   /** An event loop: its pool serves the call. */
   @Override
   public boolean callableHere() {

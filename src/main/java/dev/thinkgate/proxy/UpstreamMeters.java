@@ -17,6 +17,9 @@ import java.util.function.ToLongFunction;
 final class UpstreamMeters {
   private final List<UpstreamPools> pools = new CopyOnWriteArrayList<>();
   private final Counter retries;
+  /** Connections aged out in pools no longer counted (closed after a reload), so the total stays. */
+  private final java.util.concurrent.atomic.AtomicLong agedOutOfRemoved =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /** @param upstream the {@code upstream} tag: scheme, host, port and path prefix */
   UpstreamMeters(MeterRegistry registry, String upstream) {
@@ -29,7 +32,7 @@ final class UpstreamMeters {
         .description("Connections to the upstream for streamed calls, idle in the pool")
         .tags("upstream", upstream, "state", "idle").register(registry);
     FunctionCounter.builder("thinkgate_upstream_connections_aged", this,
-            m -> m.sum(UpstreamPools::agedOut))
+            m -> m.agedOutOfRemoved.get() + m.sum(UpstreamPools::agedOut))
         .description("Connections to the upstream closed on reaching the route's"
             + " timeouts.max_connection_age_ms, instead of being reused")
         .tags("upstream", upstream).register(registry);
@@ -41,6 +44,18 @@ final class UpstreamMeters {
 
   void add(UpstreamPools pools) {
     this.pools.add(pools);
+  }
+
+  /** {@code pools} closed: no longer counted (its aged-out connections stay in the total). */
+  void remove(UpstreamPools pools) {
+    if (this.pools.remove(pools)) {
+      agedOutOfRemoved.addAndGet(pools.agedOut());
+    }
+  }
+
+  /** Pools objects counted (for tests). */
+  int poolsCounted() {
+    return pools.size();
   }
 
   void retried() {

@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  * response framing has not ended gets {@link Lifecycle#drainMs()} to end it, then is closed. A
  * connection older than {@link Lifecycle#maxAgeNanos()} is not reused: it is closed when its
  * exchange ends (or in the sweep), never under an exchange, so that behind a load-balanced address
- * (a Kubernetes Service) new connections spread the calls over replicas added since.
+ * (a Kubernetes Service) new connections spread the calls over replicas added since. A pool
+ * {@linkplain #retire() retired} by a configuration reload serves the calls still made on it, but
+ * keeps no connection idle.
  * Confined to its event loop.
  */
 final class UpstreamPool {
@@ -94,6 +96,8 @@ final class UpstreamPool {
   private volatile int idleCount;
   private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
   private long sweepTimer = -1;
+  /** Replaced by a reload: a connection whose exchange ends is closed, not kept idle. */
+  private boolean retired;
   // Written on the pool's loop only; volatile so the metrics gauges may read them from any thread.
   private volatile int open;
   private volatile long agedOut;
@@ -212,6 +216,8 @@ final class UpstreamPool {
     if (waiter != null) {
       waiter.disarm();
       waiter.promise.complete(c);
+    } else if (retired) {
+      c.close();
     } else {
       idle.addLast(c);
       idleCount = idle.size();
@@ -298,6 +304,20 @@ final class UpstreamPool {
 
   int idleConnections() {
     return idleCount;
+  }
+
+  /**
+   * The configuration that made this pool was replaced: its idle connections close now, and each
+   * busy one when its exchange ends. Calls of requests still running may still be made on it.
+   * On the pool's loop.
+   */
+  void retire() {
+    retired = true;
+    closeIdle();
+  }
+
+  boolean retired() {
+    return retired;
   }
 
   /** Closes the idle connections (the busy ones close with their exchange or the client). */

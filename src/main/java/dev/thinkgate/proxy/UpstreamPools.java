@@ -28,6 +28,9 @@ final class UpstreamPools {
   private final UpstreamOrigin origin;
   private final int connectTimeoutMs;
   private final Map<Thread, UpstreamPool> byLoop = new ConcurrentHashMap<>();
+  /** Each loop's pool, to run a pool's work on its own loop. */
+  private final Map<UpstreamPool, Context> contexts = new ConcurrentHashMap<>();
+  private volatile boolean retired;
 
   /**
    * @param meters the upstream's meters, which then count these pools too, or null for none
@@ -104,9 +107,31 @@ final class UpstreamPools {
     }
     Thread loop = Thread.currentThread();
     UpstreamPool pool = byLoop.get(loop);
-    return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> new UpstreamPool(vertx, client,
-        origin, connectTimeoutMs, MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, lifecycle,
-        System::nanoTime));
+    return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> {
+      UpstreamPool created = new UpstreamPool(vertx, client, origin, connectTimeoutMs,
+          MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, lifecycle, System::nanoTime);
+      contexts.put(created, Vertx.currentContext());
+      if (retired) {
+        created.retire(); // a late call of a request that began before the reload
+      }
+      return created;
+    });
+  }
+
+  /**
+   * A configuration reload replaced these pools: each loop's pool closes its idle connections now
+   * and each busy one when its exchange ends (the calls of requests that began before the reload
+   * are still served); after {@code drainMs}, by when those requests have ended, the client closes
+   * with whatever is left, and the upstream's meters stop counting these pools.
+   */
+  void retire(long drainMs) {
+    retired = true;
+    contexts.forEach((pool, context) -> context.runOnContext(v -> pool.retire()));
+    vertx.setTimer(Math.max(1, drainMs), id -> close());
+  }
+
+  boolean retired() {
+    return retired;
   }
 
   /** How many pools exist (one per event loop that made a call). */
@@ -114,8 +139,11 @@ final class UpstreamPools {
     return byLoop.size();
   }
 
-  /** Closes the client and with it every connection. */
+  /** Closes the client and with it every connection; the upstream's meters stop counting them. */
   Future<Void> close() {
+    if (meters != null) {
+      meters.remove(this);
+    }
     return client.close();
   }
 }
