@@ -24,6 +24,11 @@ public final class AuditSampler {
 
   /** True with probability {@code policy.sampleRate()}; always for 1, never for 0. */
   public boolean shouldRecord(AuditPolicy policy) {
+    return shouldRecord(random, policy);
+  }
+
+  /** {@link #shouldRecord(AuditPolicy)} drawn from {@code random}. */
+  public static boolean shouldRecord(RandomGenerator random, AuditPolicy policy) {
     return chance(random, policy.sampleRate());
   }
 

@@ -47,13 +47,15 @@ final class GenerationPipeline {
    * @param responseVerdict SafeChain's whole-response verdict of exactly {@code thinking} and
    *     {@code answer}, asked for with the stream's last guard call ({@link
    *     StreamScreen#alsoJudgeAtEnd}); null when it was not, and the recorder asks itself
+   * @param recordDrawn whether the audit's {@code sample_rate} drew this request for a record,
+   *     drawn while generating; null when not drawn yet (the recorder draws)
    */
   record Outcome(
       RequestContext ctx, String mode, int status, String action, String shadowAction,
       boolean restarted, SpanVerdict input, ScreenReport screen, RunResult run, String thinking,
       String answer, String finishReason, long totalMs, long upstreamMs, long guardMs,
       long ttftMs, int upstreamCalls, io.vertx.core.Future<JsonArray> shadow,
-      io.vertx.core.Future<JsonObject> responseVerdict) {}
+      io.vertx.core.Future<JsonObject> responseVerdict, Boolean recordDrawn) {}
 
   /** The whole-response verdict a screen was asked for at its end, and what it judges. */
   private record EndVerdictAsked(StreamScreen screen, String mode, String thinking, String answer) {}
@@ -72,6 +74,8 @@ final class GenerationPipeline {
   private TextTap tap;
   /** What the last attempt's screen was asked to judge whole at its end; null when nothing. */
   private EndVerdictAsked endAsked;
+  /** Whether the audit records this request, drawn once when first needed; null before. */
+  private Boolean recordDrawn;
   private StreamScreen screen;
   private InputScreen inputScreen;
   private SpanVerdict inputVerdict = SpanVerdict.NOT_SCREENED;
@@ -221,9 +225,10 @@ final class GenerationPipeline {
     }
     screen = new StreamScreen(screening, guard, ctx.userPrompt(), downstream, services.vertx(),
         services.clockMillis(), new Listener(thisAttempt));
-    if (ctx.policy().audit().sampleRate() >= 1.0 && !services.audit().discardsAll()) {
-      // Every request is recorded with its whole-response verdict: ask for it with the last
-      // checkpoint, in one guard request, and hand it to the recorder (responseVerdict).
+    if (!services.audit().discardsAll() && (ctx.sample() > 0 || recorded())) {
+      // A recorded request (a Safe@K sample always is) gets its whole-response verdict: ask for
+      // it with the last checkpoint, in one guard request, and hand it to the recorder
+      // (responseVerdict). The sampling is drawn now, not when the record is made, for this.
       String wire = mode.wire();
       StreamScreen asking = screen;
       screen.alsoJudgeAtEnd((thinking, answer) -> {
@@ -236,6 +241,15 @@ final class GenerationPipeline {
       });
     }
     return screen;
+  }
+
+  /** Whether the audit's {@code sample_rate} draws this request for a record (drawn once). */
+  private boolean recorded() {
+    if (recordDrawn == null) {
+      recordDrawn = dev.thinkgate.audit.AuditSampler.shouldRecord(services.random(),
+          ctx.policy().audit());
+    }
+    return recordDrawn;
   }
 
   /**
@@ -543,7 +557,7 @@ final class GenerationPipeline {
     onFinished.accept(new Outcome(ctx, mode.wire(), channel.status(), action, shadowAction,
         restarted, inputVerdict, report, runResult, thinking, answer, finishReason(), totalMs,
         streamer.upstreamMillis(), guardMs, ttftMs, streamer.calls(), trials.shadow(),
-        endVerdict(thinking, answer)));
+        endVerdict(thinking, answer), recordDrawn));
   }
 
   /**

@@ -94,7 +94,9 @@ final class RequestRecorder {
       }
     }
     // A group's first sample is always kept when its siblings are, or the group would be short.
-    if (kSampled || sampler.shouldRecord(audit)) {
+    boolean drawn = outcome.recordDrawn() != null ? outcome.recordDrawn()
+        : sampler.shouldRecord(audit);
+    if (kSampled || drawn) {
       // The client's response is done: trials may still await their last guard verdicts and the
       // whole-response verdict needs one more guard call; both delay only the record.
       return outcome.shadow()

@@ -92,6 +92,38 @@ class CheckpointBatchIT {
   }
 
   @Test
+  void aSampledRecordsVerdictGoesWithTheLastCheckpointToo(@TempDir Path policies)
+      throws Exception {
+    // balanced.yaml with half of the requests recorded: the draw is made while the request
+    // generates, so a drawn one asks for its whole-response verdict with its last checkpoint
+    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
+        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 0.5"));
+    RecordingAuditSink audit = new RecordingAuditSink(10);
+    int streams = 16;
+    try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
+        .policies(policies).policy("balanced").audit(audit).start()) {
+      for (int i = 0; i < streams; i++) {
+        assertThat(h.client.stream("/v1/chat/completions",
+            TestClient.chat(MODEL, "How do I bake bread? " + i)).status()).isEqualTo(200);
+      }
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (h.gateway.openRequests() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5); // the last records are offered just after their streams end
+      }
+      List<AuditRecord> records = audit.takeAll();
+
+      // Then every stream made two guard requests, drawn or not: the input screen, then one
+      // list with the spans' last checkpoints and, for a recorded stream, its whole response
+      assertThat(h.gateway.openRequests()).isZero();
+      assertThat(records).isNotEmpty().hasSizeLessThan(streams); // 1 in 65536 to see 0 or 16
+      assertThat(h.guard.requestCount()).isEqualTo(2 * streams);
+      assertThat(h.guard.promptCount()).isEqualTo(3 * streams + records.size());
+      assertThat(records).allSatisfy(r -> assertThat(r.verdicts().getJsonObject("response")
+          .getBoolean("safe")).isTrue());
+    }
+  }
+
+  @Test
   void withoutAVerdictCacheTheRecorderIsStillHandedTheEarlyVerdict(@TempDir Path policies)
       throws Exception {
     Files.writeString(policies.resolve("balanced.yaml"), Files.readString(

@@ -25,6 +25,13 @@ final class RecordingAuditSink implements AuditSink {
   @Override
   public void close() {}
 
+  /** The records offered and not taken yet, taken now. */
+  java.util.List<AuditRecord> takeAll() {
+    java.util.List<AuditRecord> all = new java.util.ArrayList<>();
+    queue.drainTo(all);
+    return all;
+  }
+
   /** The next record; fails the test when none comes in time. */
   AuditRecord next() throws InterruptedException {
     AuditRecord r = queue.poll(waitSeconds, TimeUnit.SECONDS);
