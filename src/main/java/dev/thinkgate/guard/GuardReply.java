@@ -18,7 +18,7 @@ import java.io.IOException;
  * for the few hundred bytes around the verdict. Anything else (a key of interest given twice,
  * an unexpected type, no choices, a verdict cut at {@code max_tokens}, invalid JSON) is read
  * again as a Vert.x tree, whose reading decides the answer and the error; so both ways answer
- * alike for every reply ({@code GuardReplyProperties}).
+ * alike for every reply ({@code GuardReplyProperties}). A batch's reply is read the same way.
  */
 final class GuardReply {
   private static final JsonFactory JSON = new JsonFactory();
@@ -77,6 +77,12 @@ final class GuardReply {
    * @throws GuardException {@code UNPARSABLE} for anything else
    */
   static java.util.List<String> generatedTexts(Buffer reply, int n, String guard) {
+    java.util.List<String> texts = streamedTexts(reply.getBytes(), n);
+    return texts != UNSURE_TEXTS ? texts : textsViaTree(reply, n, guard);
+  }
+
+  /** {@link #generatedTexts} read as a Vert.x tree, which decides what the streaming read cannot. */
+  static java.util.List<String> textsViaTree(Buffer reply, int n, String guard) {
     JsonObject json;
     try {
       json = reply.toJsonObject();
@@ -105,6 +111,90 @@ final class GuardReply {
       texts.add(text);
     }
     return texts;
+  }
+
+  /** The streaming batch read's answer when the tree must decide. Compared by identity. */
+  private static final java.util.List<String> UNSURE_TEXTS = java.util.List.of();
+
+  /** Whether the streaming read answers the batch {@code reply} of {@code n} alone (for tests). */
+  static boolean readsBatchStreamed(byte[] reply, int n) {
+    return streamedTexts(reply, n) != UNSURE_TEXTS;
+  }
+
+  /**
+   * The texts when the reply is one object whose single {@code choices} array holds exactly
+   * {@code n} objects, the i-th with an integer {@code index} i, a string {@code text}, each once,
+   * and a {@code finish_reason} other than {@code length}, at most once; else
+   * {@link #UNSURE_TEXTS}.
+   */
+  private static java.util.List<String> streamedTexts(byte[] reply, int n) {
+    try (JsonParser p = JSON.createParser(reply)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return UNSURE_TEXTS;
+      }
+      java.util.List<String> texts = UNSURE_TEXTS;
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        if (!"choices".equals(name)) {
+          p.skipChildren();
+          continue;
+        }
+        if (texts != UNSURE_TEXTS || value != JsonToken.START_ARRAY) {
+          return UNSURE_TEXTS; // choices twice (the last counts) or not an array
+        }
+        texts = new java.util.ArrayList<>(n);
+        while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+          String text = batchChoice(p, texts.size());
+          if (text == UNSURE) {
+            return UNSURE_TEXTS;
+          }
+          texts.add(text);
+        }
+        if (t != JsonToken.END_ARRAY || texts.size() != n) {
+          return UNSURE_TEXTS; // a member that is not an object, or another count
+        }
+      }
+      return t == JsonToken.END_OBJECT && p.nextToken() == null ? texts : UNSURE_TEXTS;
+    } catch (IOException | RuntimeException e) {
+      return UNSURE_TEXTS; // the tree reports it
+    }
+  }
+
+  /** Choice {@code i}'s text, the parser on its {@code START_OBJECT}; left on its end. */
+  private static String batchChoice(JsonParser p, int i) throws IOException {
+    String text = UNSURE;
+    boolean indexSeen = false;
+    boolean finishSeen = false;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (name) {
+        case "index" -> {
+          if (indexSeen || value != JsonToken.VALUE_NUMBER_INT || p.getLongValue() != i) {
+            return UNSURE;
+          }
+          indexSeen = true;
+        }
+        case "text" -> {
+          if (text != UNSURE || value != JsonToken.VALUE_STRING) {
+            return UNSURE;
+          }
+          text = p.getText();
+        }
+        case "finish_reason" -> {
+          if (finishSeen || value != JsonToken.VALUE_NULL
+              && (value != JsonToken.VALUE_STRING || "length".equals(p.getText()))) {
+            return UNSURE;
+          }
+          finishSeen = true;
+        }
+        default -> p.skipChildren();
+      }
+    }
+    return t == JsonToken.END_OBJECT && indexSeen ? text : UNSURE;
   }
 
   /** Whether the streaming read answers {@code reply} alone (for tests). */

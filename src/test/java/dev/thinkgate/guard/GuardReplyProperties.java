@@ -13,9 +13,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /**
- * {@link GuardReply#generatedText}, which reads a reply of the usual shape with Jackson's
- * streaming parser, against the Vert.x tree reading it falls back to ({@link GuardReply#viaTree},
- * what {@code HttpGuard} did for every reply before): for replies of the usual shape and for
+ * {@link GuardReply#generatedText} and {@link GuardReply#generatedTexts} (a batch's reply), which
+ * read a reply of the usual shape with Jackson's streaming parser, against the Vert.x tree reading
+ * they fall back to ({@link GuardReply#viaTree}, {@link GuardReply#textsViaTree}): for replies of
+ * the usual shape and for
  * every way a reply can stray from it (a member given twice, unexpected types, empty or missing
  * choices, {@code finish_reason: length}, extra members at every level, comments, trailing bytes,
  * truncation) both answer the same text or fail alike.
@@ -60,7 +61,130 @@ class GuardReplyProperties {
         .isEqualTo("GuardException UNPARSABLE guard g verdict was cut at max_tokens (finish_reason length)");
   }
 
+  @Property(tries = 3000)
+  void streamedAndTreeReadingsOfABatchAgree(@ForAll long seed,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 4) int n) {
+    Random r = new Random(seed);
+    String reply = batchReply(r, n);
+    net.jqwik.api.statistics.Statistics.label("read without a tree")
+        .collect(GuardReply.readsBatchStreamed(bytes(reply), n));
+    assertThat(outcome(() -> GuardReply.generatedTexts(buffer(reply), n, "g")))
+        .as(reply).isEqualTo(outcome(() -> GuardReply.textsViaTree(buffer(reply), n, "g")));
+  }
+
+  @Example
+  void vllmsBatchReplyIsReadWithoutATree() {
+    // vLLM's answer to a list of two prompts: one choice a prompt, index = len(choices)
+    // (vllm/entrypoints/openai/serving_completion.py, request_output_to_completion_response)
+    String batch = "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,"
+        + "\"model\":\"meta-llama/Llama-Guard-3-8B\",\"choices\":[{\"index\":0,\"text\":"
+        + "\"\\n\\nsafe\",\"logprobs\":null,\"finish_reason\":\"stop\",\"stop_reason\":null,"
+        + "\"prompt_logprobs\":null},{\"index\":1,\"text\":\"\\n\\nunsafe\\nS9\",\"logprobs\":null,"
+        + "\"finish_reason\":\"stop\",\"stop_reason\":null,\"prompt_logprobs\":null}],"
+        + "\"usage\":{\"prompt_tokens\":400,\"total_tokens\":407,\"completion_tokens\":7}}";
+    assertThat(GuardReply.readsBatchStreamed(bytes(batch), 2)).isTrue();
+    assertThat(GuardReply.generatedTexts(buffer(batch), 2, "g"))
+        .containsExactly("\n\nsafe", "\n\nunsafe\nS9");
+    // another count is the tree's to decide: null, the server did not take the list
+    assertThat(GuardReply.readsBatchStreamed(bytes(batch), 3)).isFalse();
+    assertThat(GuardReply.generatedTexts(buffer(batch), 3, "g")).isNull();
+  }
+
   // ------------------------------------------------------------------ generated replies
+
+  private static String batchReply(Random r, int n) {
+    if (r.nextInt(12) == 0) {
+      return junk(r);
+    }
+    List<String> members = new ArrayList<>();
+    if (r.nextBoolean()) {
+      members.add(member("id", Json.encode("cmpl-" + r.nextInt(100))));
+    }
+    int choicesTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(12) == 0 ? 0 : 1;
+    for (int i = 0; i < choicesTimes; i++) {
+      members.add(member("choices", batchChoices(r, n)));
+    }
+    if (r.nextBoolean()) {
+      members.add(member("usage", "{\"prompt_tokens\":" + r.nextInt(999) + "}"));
+    }
+    java.util.Collections.shuffle(members, r);
+    String json = object(r, members);
+    switch (r.nextInt(14)) {
+      case 0 -> json = json + " x";
+      case 1 -> json = json.substring(0, r.nextInt(json.length()));
+      case 2 -> json = " \n" + json + "\n ";
+      case 3 -> json = "/* c */" + json;
+      default -> { }
+    }
+    return json;
+  }
+
+  private static String batchChoices(Random r, int n) {
+    switch (r.nextInt(16)) {
+      case 0 -> {
+        return "[]";
+      }
+      case 1 -> {
+        return "null";
+      }
+      case 2 -> {
+        return "{\"text\":\"safe\"}";
+      }
+      default -> {
+        int count = r.nextInt(5) == 0 ? r.nextInt(6) : n;
+        List<String> items = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+          items.add(r.nextInt(20) == 0 ? (r.nextBoolean() ? "null" : "[1]") : batchChoice(r, i));
+        }
+        return "[" + String.join(",", items) + "]";
+      }
+    }
+  }
+
+  private static String batchChoice(Random r, int i) {
+    if (r.nextInt(10) < 8) { // most choices as servers write them, members in any order
+      List<String> members = new ArrayList<>(List.of(member("index", Integer.toString(i)),
+          member("text", Json.encode(TEXTS[r.nextInt(TEXTS.length)]))));
+      if (r.nextInt(4) > 0) {
+        members.add(member("finish_reason", r.nextBoolean() ? "\"stop\"" : "null"));
+      }
+      if (r.nextBoolean()) {
+        members.add(member("logprobs", "null"));
+      }
+      java.util.Collections.shuffle(members, r);
+      return object(r, members);
+    }
+    List<String> members = new ArrayList<>();
+    int indexTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(10) == 0 ? 0 : 1;
+    for (int k = 0; k < indexTimes; k++) {
+      members.add(member("index", switch (r.nextInt(12)) {
+        case 0 -> Integer.toString(i + 1);
+        case 1 -> i + ".0";
+        case 2 -> "\"" + i + "\"";
+        case 3 -> "99999999999999999999";
+        case 4 -> "null";
+        default -> Integer.toString(i);
+      }));
+    }
+    int textTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(10) == 0 ? 0 : 1;
+    for (int k = 0; k < textTimes; k++) {
+      members.add(member("text", value(r)));
+    }
+    int finishTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(5) == 0 ? 0 : 1;
+    for (int k = 0; k < finishTimes; k++) {
+      members.add(member("finish_reason", switch (r.nextInt(6)) {
+        case 0 -> "null";
+        case 1 -> "\"length\"";
+        case 2 -> "5";
+        default -> "\"stop\"";
+      }));
+    }
+    if (r.nextBoolean()) {
+      members.add(member("logprobs", r.nextBoolean() ? "null" : "{\"tokens\":[\"a\"]}"));
+    }
+    java.util.Collections.shuffle(members, r);
+    return object(r, members);
+  }
 
   private static String reply(Random r, boolean chat) {
     if (r.nextInt(12) == 0) {
@@ -179,7 +303,7 @@ class GuardReplyProperties {
 
   // ------------------------------------------------------------------ outcomes
 
-  private static Object outcome(java.util.function.Supplier<String> read) {
+  private static Object outcome(java.util.function.Supplier<?> read) {
     try {
       return java.util.Objects.requireNonNullElse(read.get(), "<null>");
     } catch (GuardException e) {
