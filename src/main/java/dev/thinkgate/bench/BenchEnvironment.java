@@ -75,6 +75,7 @@ final class BenchEnvironment implements AutoCloseable {
   private final String modelUrl;
   private final String pacedModelUrl;
   private final String gatewayUrl;
+  private List<GatewayServer.LoopListener> loopListeners;
 
   private BenchEnvironment(BenchOptions options) {
     // The emulators on epoll too: on NIO the paced model's loop made ~26,000 epoll_wait calls a
@@ -324,6 +325,34 @@ final class BenchEnvironment implements AutoCloseable {
 
   Target gatewayPaced(String policy) {
     return new Target("gateway/" + policy + pace(), gatewayUrl, key(policy), PACED_MODEL);
+  }
+
+  /**
+   * Two more gateway listeners, each served by an event loop of its own, and not the same one:
+   * where the relay's paired rounds send their two targets at the same time. Made once.
+   */
+  synchronized List<GatewayServer.LoopListener> loopListeners() {
+    if (loopListeners == null) {
+      List<GatewayServer.LoopListener> made = new ArrayList<>();
+      // each deployment takes the loop group's next loop; a group of one loop cannot pair
+      for (int tries = 0; tries < 8 && made.size() < 2; tries++) {
+        GatewayServer.LoopListener l = gateway.listenOnOneLoop("127.0.0.1").await();
+        if (made.isEmpty() || made.get(0).loop() != l.loop()) {
+          made.add(l);
+        }
+      }
+      if (made.size() < 2) {
+        throw new IllegalStateException("no two distinct gateway event loops to pair targets on");
+      }
+      loopListeners = List.copyOf(made);
+    }
+    return loopListeners;
+  }
+
+  /** {@link #gatewayPaced}, sent to the listener {@code at} (so served by its loop alone). */
+  Target gatewayPacedAt(String policy, GatewayServer.LoopListener at) {
+    return new Target("gateway/" + policy + pace() + "@" + at.loop().getName(),
+        "http://127.0.0.1:" + at.port(), key(policy), PACED_MODEL);
   }
 
   private String pace() {

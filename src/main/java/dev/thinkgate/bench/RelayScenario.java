@@ -127,10 +127,11 @@ final class RelayScenario {
               before.cpuNanos() + cpu, ttft, roundCpu));
         }
       }
+      Map<String, List<Double>> paired = pairedRounds(markers, round, stagger, mx);
       progress.line("relay: guard calls alone, then loop wake-ups alone");
       double alone = env.guardCallAloneMicros(500, 2_000);
       double wakeUp = env.loopWakeUpAloneMicros(500, 2_000);
-      Section section = report(totals, nginx != null, alone, wakeUp);
+      Section section = withPaired(report(totals, nginx != null, alone, wakeUp), paired);
       section.json().put("jit_warm_up", jit);
       return section;
     } finally {
@@ -138,6 +139,87 @@ final class RelayScenario {
         nginx.stop();
       }
     }
+  }
+
+  /** The screened targets the paired rounds measure against passthrough, and their policies. */
+  private static final Map<String, String> PAIRED = pairedTargets();
+
+  private static Map<String, String> pairedTargets() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("gateway/guard-optimistic", BenchPolicies.GUARD_OPTIMISTIC);
+    m.put("gateway/balanced", BenchPolicies.BALANCED);
+    m.put(CACHED, BenchPolicies.GUARD_OPTIMISTIC);
+    return m;
+  }
+
+  /**
+   * Each screened target against passthrough at the same time, each on a gateway event loop of
+   * its own (two listeners, one a loop), the loops swapped every round: per round, the target
+   * loop's CPU per chunk over the passthrough loop's. Rounds measured one after the other carry
+   * the machine's changes between them (passthrough alone moved ±25% from round to round on this
+   * host while nginx moved ±10%); two loops measured at once see the same machine, and the same
+   * work on both measured at once differed by a steady 4–10%, which swapping cancels. One warm-up
+   * round per target first (new connections on those loops), not counted.
+   *
+   * @return per screened target, its per-round ratios
+   */
+  private Map<String, List<Double>> pairedRounds(String markers, Duration round, Duration stagger,
+      ThreadMXBean mx) {
+    List<dev.thinkgate.proxy.GatewayServer.LoopListener> loops = env.loopListeners();
+    Map<String, List<Double>> out = new LinkedHashMap<>();
+    for (Map.Entry<String, String> screened : PAIRED.entrySet()) {
+      List<Double> ratios = new ArrayList<>();
+      for (int r = -1; r < options.rounds(); r++) {
+        dev.thinkgate.proxy.GatewayServer.LoopListener ptLoop = loops.get(Math.floorMod(r, 2));
+        dev.thinkgate.proxy.GatewayServer.LoopListener xLoop = loops.get(Math.floorMod(r + 1, 2));
+        progress.line("relay paired " + (r < 0 ? "warm-up" : "round " + (r + 1) + "/"
+            + options.rounds()) + " gateway/passthrough & " + screened.getKey());
+        Target pt = env.gatewayPacedAt(BenchPolicies.PASSTHROUGH, ptLoop);
+        Target x = env.gatewayPacedAt(screened.getValue(), xLoop);
+        long ptBefore = mx.getThreadCpuTime(ptLoop.loop().getId());
+        long xBefore = mx.getThreadCpuTime(xLoop.loop().getId());
+        java.util.concurrent.CompletableFuture<Measurement> ptRound =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> client.runRound(pt, STREAMS,
+                round, stagger, prompts("gateway/passthrough", markers)));
+        Measurement xm = client.runRound(x, STREAMS, round, stagger,
+            prompts(screened.getKey(), markers));
+        Measurement ptm = ptRound.join();
+        env.awaitGuardsIdle(Duration.ofSeconds(2));
+        double ptCpu = mx.getThreadCpuTime(ptLoop.loop().getId()) - ptBefore;
+        double xCpu = mx.getThreadCpuTime(xLoop.loop().getId()) - xBefore;
+        Measurement.Row ptRow = ptm.row("pt", STREAMS);
+        Measurement.Row xRow = xm.row("x", STREAMS);
+        double ptChunks = ptRow.chunksPerRequest() * ptRow.requests();
+        double xChunks = xRow.chunksPerRequest() * xRow.requests();
+        if (r >= 0 && ptCpu > 0 && ptChunks > 0 && xChunks > 0) {
+          ratios.add((xCpu / xChunks) / (ptCpu / ptChunks));
+        }
+      }
+      out.put(screened.getKey(), ratios);
+    }
+    return out;
+  }
+
+  /** {@code section} with the paired rounds' ratios and their intervals after the rest. */
+  static Section withPaired(Section section, Map<String, List<Double>> paired) {
+    StringBuilder text = new StringBuilder("paired (passthrough and the target at the same time,"
+        + " each on an event loop of its own, loops swapped each round) CPU per chunk over"
+        + " passthrough's:");
+    JsonObject json = new JsonObject();
+    paired.forEach((name, rounds) -> {
+      double gm = geometricMean(rounds);
+      String line = putRatio(json, name, gm, rounds);
+      text.append(String.format(Locale.ROOT, "%n  %s %.2f%s; %s", name.replace("gateway/", ""), gm,
+          name.equals(CACHED) ? "" : " (target ≤ 1.10)", line));
+    });
+    section.json().put("paired", json);
+    return new Section(section.name(), section.text() + text.append('\n'), section.json());
+  }
+
+  /** The geometric mean of positive ratios; NaN without any. */
+  static double geometricMean(List<Double> ratios) {
+    return ratios.isEmpty() ? Double.NaN
+        : Math.exp(ratios.stream().mapToDouble(Math::log).average().orElse(0));
   }
 
   /**
@@ -187,7 +269,9 @@ final class RelayScenario {
       rows.add(new JsonObject().put("target", name).put("chunks", t.chunks())
           .put("cpu_per_chunk_us", measured ? LatencyTable.round(cpu, 2) : null)
           .put("ttft_p50_ms", LatencyTable.round(ttft, 3))
-          .put("added_ttft_p50_ms", measured ? LatencyTable.round(ttft - directTtft, 3) : null));
+          .put("added_ttft_p50_ms", measured ? LatencyTable.round(ttft - directTtft, 3) : null)
+          .put("round_cpu_per_chunk_us", measured ? new JsonArray(t.roundCpuUs().stream()
+              .map(v -> LatencyTable.round(v, 2)).toList()) : null));
     });
     json.put("rows", rows);
     StringBuilder text = new StringBuilder(String.format(Locale.ROOT,

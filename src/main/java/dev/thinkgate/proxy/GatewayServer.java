@@ -212,6 +212,26 @@ public final class GatewayServer {
         });
   }
 
+  /** A listener of {@link #listenOnOneLoop}: its port and the event loop that serves it. */
+  public record LoopListener(int port, Thread loop) {}
+
+  /**
+   * One more HTTP server instance on a port of its own, served by one event loop (the next the
+   * loop group gives): every request to that port is handled on that loop. The benchmark uses two
+   * to measure two policies at the same time, each on a loop of its own. Call after
+   * {@link #start}; {@link #close()} closes it.
+   */
+  public Future<LoopListener> listenOnOneLoop(String host) {
+    java.util.Set<Integer> bound = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Thread[] loop = new Thread[1];
+    return vertx.deployVerticle(() -> new ServerVerticle(host, 0, bound, loop),
+            new DeploymentOptions().setInstances(1))
+        .map(id -> {
+          deployments.add(id);
+          return new LoopListener(bound.iterator().next(), loop[0]);
+        });
+  }
+
   /**
    * The graceful-shutdown path (SIGTERM): {@code /ready} and new generation requests answer 503
    * from now on, open requests run on for up to {@code server.drain_timeout_ms}, and the ones
@@ -271,15 +291,25 @@ public final class GatewayServer {
     private final String host;
     private final int port;
     private final java.util.Set<Integer> bound;
+    /** Where the instance's loop thread is written, or null. */
+    private final Thread[] loop;
 
     ServerVerticle(String host, int port, java.util.Set<Integer> bound) {
+      this(host, port, bound, null);
+    }
+
+    ServerVerticle(String host, int port, java.util.Set<Integer> bound, Thread[] loop) {
       this.host = host;
       this.port = port;
       this.bound = bound;
+      this.loop = loop;
     }
 
     @Override
     public Future<?> start() {
+      if (loop != null) {
+        loop[0] = Thread.currentThread();
+      }
       return vertx.createHttpServer(new HttpServerOptions()
               .setHost(host)
               .setPort(port)

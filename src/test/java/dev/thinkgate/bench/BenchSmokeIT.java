@@ -136,6 +136,14 @@ class BenchSmokeIT {
     assertThat(relay.getDouble("cached_screening_over_passthrough")).isPositive();
     // one round here: no interval yet, and the report says so by leaving it null
     assertThat(relay.getValue("screening_over_passthrough_interval")).isNull();
+    // paired rounds: each screened target against passthrough at the same time, one round each
+    JsonObject paired = relay.getJsonObject("paired");
+    for (String t : List.of("gateway/guard-optimistic", "gateway/balanced",
+        "gateway/guard-optimistic-cached")) {
+      assertThat(paired.getDouble(t)).as(t).isPositive();
+      assertThat(paired.getJsonArray(t + "_rounds")).as(t).hasSize(1);
+    }
+    assertThat(report.text()).contains("paired (passthrough and the target at the same time");
     // a loop woken by a timer alone costs less than one that also makes a guard call then
     assertThat(relay.getDouble("loop_wake_up_alone_us")).isPositive()
         .isLessThan(relay.getDouble("guard_call_alone_us"));

@@ -43,6 +43,28 @@ class RelayScenarioTest {
   }
 
   @Test
+  void pairedRoundsAreReportedAsTheGeometricMeanOfTheirRatiosWithTheirInterval() {
+    assertThat(RelayScenario.geometricMean(List.of(1.1, 1.2))).isCloseTo(Math.sqrt(1.32),
+        org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(RelayScenario.geometricMean(List.of())).isNaN();
+    java.util.Map<String, List<Double>> paired = new java.util.LinkedHashMap<>();
+    paired.put("gateway/guard-optimistic", List.of(1.16, 1.14, 1.19));
+    paired.put(RelayScenario.CACHED, List.of(1.10));
+    Section s = RelayScenario.withPaired(new Section("relay", "before\n",
+        new io.vertx.core.json.JsonObject()), paired);
+
+    assertThat(s.text()).startsWith("before\npaired (").contains(
+        "\n  guard-optimistic 1.16 (target ≤ 1.10); per round median 1.16 (1.14 … 1.19), 95%"
+            + " interval",
+        "\n  guard-optimistic-cached 1.10; per round median 1.10 (1.10 … 1.10)\n");
+    io.vertx.core.json.JsonObject json = s.json().getJsonObject("paired");
+    assertThat(json.getDouble("gateway/guard-optimistic")).isEqualTo(1.163);
+    assertThat(json.getJsonArray("gateway/guard-optimistic_rounds")).hasSize(3);
+    assertThat(json.getJsonArray("gateway/guard-optimistic_interval")).hasSize(2);
+    assertThat(json.getValue(RelayScenario.CACHED + "_interval")).isNull(); // one round
+  }
+
+  @Test
   void studentsTQuantileFollowsTheTableThenItsExpansion() {
     assertThat(RelayScenario.studentT975(9)).isEqualTo(2.262);
     assertThat(RelayScenario.studentT975(30)).isEqualTo(2.042);
