@@ -77,6 +77,8 @@ public final class StreamScreen implements ChunkSink {
   private final Track thinking;
   private final Track answer;
   private final boolean passthroughAll;
+  /** A span is held until judged (so {@link #observe} never applies). */
+  private final boolean anyHolds;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private final StringBuilder outText = new StringBuilder();
   private Span outSpan;
@@ -122,6 +124,7 @@ public final class StreamScreen implements ChunkSink {
     this.thinking = new Track(Span.THINKING, policy.thinking());
     this.answer = new Track(Span.ANSWER, policy.answer());
     this.passthroughAll = !thinking.enforces() && !answer.enforces();
+    this.anyHolds = thinking.holds() || answer.holds();
     this.lastEmitMs = clockMillis.getAsLong();
     if (policy.keepaliveMs() > 0 && (thinking.holds() || answer.holds())) {
       long period = Math.max(1, policy.keepaliveMs() / 2);
@@ -201,11 +204,11 @@ public final class StreamScreen implements ChunkSink {
     String think = emptyToNull(thinkText);
     String said = emptyToNull(answerText);
     if (phase != Phase.STREAMING || head == null || !queue.isEmpty()
-        || thinking.holds() || answer.holds() || think != null && said != null) {
+        || anyHolds || think != null && said != null) {
       return false;
     }
     Track t = think != null ? thinking : said != null ? answer : null;
-    return t == null || !t.suppressed && t.redactions.isEmpty();
+    return t == null || !t.suppressed && !t.redacted;
   }
 
   /**
@@ -263,7 +266,9 @@ public final class StreamScreen implements ChunkSink {
 
   private void markEmitted() {
     anyEmitted = true;
-    lastEmitMs = clockMillis.getAsLong();
+    if (keepaliveTimer >= 0) { // the time of the last emit matters to the keep-alive only
+      lastEmitMs = clockMillis.getAsLong();
+    }
   }
 
   private static String emptyToNull(String s) {
@@ -579,6 +584,7 @@ public final class StreamScreen implements ChunkSink {
         int from = Math.max(t.passedCut, t.emitted);
         if (cut > from) {
           t.redactions.add(new int[] {from, cut});
+          t.redacted = true;
         }
         if (t.offset < 0) {
           t.offset = from;
@@ -755,8 +761,7 @@ public final class StreamScreen implements ChunkSink {
   }
 
   private void emit(JsonObject chunk) {
-    anyEmitted = true;
-    lastEmitMs = clockMillis.getAsLong();
+    markEmitted();
     downstream.onChunk(chunk);
   }
 
@@ -924,6 +929,12 @@ public final class StreamScreen implements ChunkSink {
     final StringBuilder text = new StringBuilder();
     final TokenCounter tokens = new TokenCounter();
     final List<int[]> redactions = new ArrayList<>();
+    /** Whether {@link #redactions} has any, read per chunk without touching the list. */
+    boolean redacted;
+    /** Its policy's flags, read per chunk without touching the policy. */
+    private final boolean screened;
+    private final boolean holds;
+    private final boolean enforces;
     boolean ended;
     /** Its due checkpoint waits to go with the other span's next call ({@link #rides}). */
     boolean riding;
@@ -949,18 +960,21 @@ public final class StreamScreen implements ChunkSink {
     Track(Span span, SpanScreen config) {
       this.span = span;
       this.config = config;
+      this.screened = config.enabled();
+      this.holds = config.enabled() && config.release() == Release.HOLD;
+      this.enforces = config.enabled() && config.release() != Release.SHADOW;
     }
 
     boolean screened() {
-      return config.enabled();
+      return screened;
     }
 
     boolean holds() {
-      return config.enabled() && config.release() == Release.HOLD;
+      return holds;
     }
 
     boolean enforces() {
-      return config.enabled() && config.release() != Release.SHADOW;
+      return enforces;
     }
 
     int frontier() {

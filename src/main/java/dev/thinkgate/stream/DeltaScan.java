@@ -42,16 +42,19 @@ public final class DeltaScan {
    * comparisons instead of a parse. Anything else is scanned in full. Not thread-safe.
    */
   public static final class Memo {
-    private byte[] prefix;
-    private byte[] suffix;
+    /** The last event's bytes before its text, then those after it; null when not reusable. */
+    private byte[] shape;
+    private int prefixLength;
     private boolean content;
-    private Delta last;
+    /** The last event's other fields, which an event of the same shape shares. */
+    private String otherText;
+    private String finishReason;
     private long reused;
 
     /** {@link DeltaScan#scan} of the stream's next event. */
     public Delta scan(byte[] data, int offset, int length) {
       java.util.Objects.checkFromIndexSize(offset, length, data.length);
-      if (prefix != null) {
+      if (shape != null) {
         Delta same = reuse(data, offset, length);
         if (same != null) {
           reused++;
@@ -61,16 +64,22 @@ public final class DeltaScan {
       AsciiReader reader = new AsciiReader(data, offset, offset + length);
       Delta fast = fast(reader);
       if (fast == UNSURE) {
-        prefix = null;
+        shape = null;
         return parse(data, offset, length);
       }
       if (reader.textFrom >= 0) {
-        prefix = java.util.Arrays.copyOfRange(data, offset, reader.textFrom);
-        suffix = java.util.Arrays.copyOfRange(data, reader.textTo, offset + length);
+        // one array for both sides: the next event's check reads one object, not two
+        int p = reader.textFrom - offset;
+        int s = offset + length - reader.textTo;
+        shape = new byte[p + s];
+        System.arraycopy(data, offset, shape, 0, p);
+        System.arraycopy(data, reader.textTo, shape, p, s);
+        prefixLength = p;
         content = reader.textIsContent;
-        last = fast;
+        otherText = content ? fast.reasoning() : fast.content();
+        finishReason = fast.finishReason();
       } else {
-        prefix = null;
+        shape = null;
       }
       return fast;
     }
@@ -81,12 +90,13 @@ public final class DeltaScan {
     }
 
     private Delta reuse(byte[] data, int offset, int length) {
-      int p = prefix.length;
-      int s = suffix.length;
+      byte[] known = shape;
+      int p = prefixLength;
+      int s = known.length - p;
       int end = offset + length;
       if (length < p + s
-          || java.util.Arrays.mismatch(data, offset, offset + p, prefix, 0, p) >= 0
-          || java.util.Arrays.mismatch(data, end - s, end, suffix, 0, s) >= 0) {
+          || java.util.Arrays.mismatch(data, offset, offset + p, known, 0, p) >= 0
+          || java.util.Arrays.mismatch(data, end - s, end, known, p, p + s) >= 0) {
         return null;
       }
       for (int k = offset + p; k < end - s; k++) {
@@ -97,8 +107,8 @@ public final class DeltaScan {
       }
       String text = new String(data, offset + p, length - p - s,
           java.nio.charset.StandardCharsets.ISO_8859_1);
-      return content ? new Delta(last.reasoning(), text, last.finishReason())
-          : new Delta(text, last.content(), last.finishReason());
+      return content ? new Delta(otherText, text, finishReason)
+          : new Delta(text, otherText, finishReason);
     }
   }
 
