@@ -128,11 +128,39 @@ final class GuardReply {
    * {@link #UNSURE_TEXTS}.
    */
   private static java.util.List<String> streamedTexts(byte[] reply, int n) {
+    return inChoices(reply, UNSURE_TEXTS, p -> {
+      java.util.List<String> texts = new java.util.ArrayList<>(n);
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+        String text = batchChoice(p, texts.size());
+        if (text == UNSURE) {
+          return UNSURE_TEXTS;
+        }
+        texts.add(text);
+      }
+      // a member that is not an object, or another count
+      return t == JsonToken.END_ARRAY && texts.size() == n ? texts : UNSURE_TEXTS;
+    });
+  }
+
+  /** Reads a reply's {@code choices} array, the parser on its {@code START_ARRAY}. */
+  @FunctionalInterface
+  private interface ChoicesReader<T> {
+    /** @return the answer, the parser left on the array's {@code END_ARRAY}; or unsure */
+    T read(JsonParser p) throws IOException;
+  }
+
+  /**
+   * {@code choices}' answer when the reply is one object (nothing after it) whose single
+   * {@code choices} member is an array it reads; {@code unsure} otherwise, or when it was unsure.
+   */
+  private static <T> T inChoices(byte[] reply, T unsure, ChoicesReader<T> choices) {
     try (JsonParser p = JSON.createParser(reply)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
-        return UNSURE_TEXTS;
+        return unsure;
       }
-      java.util.List<String> texts = UNSURE_TEXTS;
+      T answer = unsure;
+      boolean seen = false;
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String name = p.currentName();
@@ -141,25 +169,25 @@ final class GuardReply {
           p.skipChildren();
           continue;
         }
-        if (texts != UNSURE_TEXTS || value != JsonToken.START_ARRAY) {
-          return UNSURE_TEXTS; // choices twice (the last counts) or not an array
+        if (seen || value != JsonToken.START_ARRAY) {
+          return unsure; // choices twice (the last counts) or not an array
         }
-        texts = new java.util.ArrayList<>(n);
-        while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
-          String text = batchChoice(p, texts.size());
-          if (text == UNSURE) {
-            return UNSURE_TEXTS;
-          }
-          texts.add(text);
-        }
-        if (t != JsonToken.END_ARRAY || texts.size() != n) {
-          return UNSURE_TEXTS; // a member that is not an object, or another count
+        seen = true;
+        answer = choices.read(p);
+        if (answer == unsure) {
+          return unsure;
         }
       }
-      return t == JsonToken.END_OBJECT && p.nextToken() == null ? texts : UNSURE_TEXTS;
+      return t == JsonToken.END_OBJECT && p.nextToken() == null ? answer : unsure;
     } catch (IOException | RuntimeException e) {
-      return UNSURE_TEXTS; // the tree reports it
+      return unsure; // the tree reports it
     }
+  }
+
+  /** Whether a {@code finish_reason} value leaves the verdict whole: null, or not length. */
+  private static boolean notCut(JsonToken value, JsonParser p) throws IOException {
+    return value == JsonToken.VALUE_NULL
+        || value == JsonToken.VALUE_STRING && !"length".equals(p.getText());
   }
 
   /** Choice {@code i}'s text, the parser on its {@code START_OBJECT}; left on its end. */
@@ -185,8 +213,7 @@ final class GuardReply {
           text = p.getText();
         }
         case "finish_reason" -> {
-          if (finishSeen || value != JsonToken.VALUE_NULL
-              && (value != JsonToken.VALUE_STRING || "length".equals(p.getText()))) {
+          if (finishSeen || !notCut(value, p)) {
             return UNSURE;
           }
           finishSeen = true;
@@ -208,37 +235,23 @@ final class GuardReply {
    * {@code length}, at most once; else {@link #UNSURE}.
    */
   private static String streamed(byte[] reply, boolean chat) {
-    try (JsonParser p = JSON.createParser(reply)) {
+    return inChoices(reply, UNSURE, p -> {
       if (p.nextToken() != JsonToken.START_OBJECT) {
+        return UNSURE; // empty, or no object first
+      }
+      String text = choice(p, chat);
+      if (text == UNSURE) {
         return UNSURE;
       }
-      String text = UNSURE;
       JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken value = p.nextToken();
-        if (!"choices".equals(name)) {
-          p.skipChildren();
-        } else if (text != UNSURE || value != JsonToken.START_ARRAY
-            || p.nextToken() != JsonToken.START_OBJECT) {
-          return UNSURE; // choices twice (the last counts), not an array, empty, or no object first
-        } else {
-          text = choice(p, chat);
-          if (text == UNSURE) {
-            return UNSURE;
-          }
-          while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-            if (t == null) {
-              return UNSURE;
-            }
-            p.skipChildren();
-          }
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (t == null) {
+          return UNSURE;
         }
+        p.skipChildren();
       }
-      return t == JsonToken.END_OBJECT && p.nextToken() == null ? text : UNSURE;
-    } catch (IOException | RuntimeException e) {
-      return UNSURE; // the tree reports it
-    }
+      return text;
+    });
   }
 
   /** Choice 0's text, the parser on its {@code START_OBJECT}; left on its {@code END_OBJECT}. */
@@ -250,8 +263,7 @@ final class GuardReply {
       String name = p.currentName();
       JsonToken value = p.nextToken();
       if ("finish_reason".equals(name)) {
-        if (finishSeen || value != JsonToken.VALUE_NULL
-            && (value != JsonToken.VALUE_STRING || "length".equals(p.getText()))) {
+        if (finishSeen || !notCut(value, p)) {
           return UNSURE;
         }
         finishSeen = true;

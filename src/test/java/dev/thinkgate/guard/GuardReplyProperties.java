@@ -93,30 +93,7 @@ class GuardReplyProperties {
   // ------------------------------------------------------------------ generated replies
 
   private static String batchReply(Random r, int n) {
-    if (r.nextInt(12) == 0) {
-      return junk(r);
-    }
-    List<String> members = new ArrayList<>();
-    if (r.nextBoolean()) {
-      members.add(member("id", Json.encode("cmpl-" + r.nextInt(100))));
-    }
-    int choicesTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(12) == 0 ? 0 : 1;
-    for (int i = 0; i < choicesTimes; i++) {
-      members.add(member("choices", batchChoices(r, n)));
-    }
-    if (r.nextBoolean()) {
-      members.add(member("usage", "{\"prompt_tokens\":" + r.nextInt(999) + "}"));
-    }
-    java.util.Collections.shuffle(members, r);
-    String json = object(r, members);
-    switch (r.nextInt(14)) {
-      case 0 -> json = json + " x";
-      case 1 -> json = json.substring(0, r.nextInt(json.length()));
-      case 2 -> json = " \n" + json + "\n ";
-      case 3 -> json = "/* c */" + json;
-      default -> { }
-    }
-    return json;
+    return reply(r, () -> batchChoices(r, n));
   }
 
   private static String batchChoices(Random r, int n) {
@@ -170,23 +147,15 @@ class GuardReplyProperties {
     for (int k = 0; k < textTimes; k++) {
       members.add(member("text", value(r)));
     }
-    int finishTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(5) == 0 ? 0 : 1;
-    for (int k = 0; k < finishTimes; k++) {
-      members.add(member("finish_reason", switch (r.nextInt(6)) {
-        case 0 -> "null";
-        case 1 -> "\"length\"";
-        case 2 -> "5";
-        default -> "\"stop\"";
-      }));
-    }
-    if (r.nextBoolean()) {
-      members.add(member("logprobs", r.nextBoolean() ? "null" : "{\"tokens\":[\"a\"]}"));
-    }
-    java.util.Collections.shuffle(members, r);
-    return object(r, members);
+    return finishedChoice(r, members);
   }
 
   private static String reply(Random r, boolean chat) {
+    return reply(r, () -> choices(r, chat));
+  }
+
+  /** A reply around {@code choices}, or junk; straying at the top level now and then. */
+  private static String reply(Random r, java.util.function.Supplier<String> choices) {
     if (r.nextInt(12) == 0) {
       return junk(r);
     }
@@ -196,7 +165,7 @@ class GuardReplyProperties {
     }
     int choicesTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(12) == 0 ? 0 : 1;
     for (int i = 0; i < choicesTimes; i++) {
-      members.add(member("choices", choices(r, chat)));
+      members.add(member("choices", choices.get()));
     }
     if (r.nextBoolean()) {
       members.add(member("usage", "{\"prompt_tokens\":" + r.nextInt(999) + ",\"x\":[1,{\"y\":null}]}"));
@@ -241,6 +210,14 @@ class GuardReplyProperties {
       // the other API's member: ignored, whatever it holds
       members.add(chat ? member("text", value(r)) : member("message", message(r)));
     }
+    return finishedChoice(r, members);
+  }
+
+  /**
+   * A choice of {@code members} with a {@code finish_reason} given once, twice or not at all (null,
+   * length, a number or stop) and maybe logprobs, in any order.
+   */
+  private static String finishedChoice(Random r, List<String> members) {
     int finishTimes = r.nextInt(10) == 0 ? 2 : r.nextInt(5) == 0 ? 0 : 1;
     for (int i = 0; i < finishTimes; i++) {
       members.add(member("finish_reason", switch (r.nextInt(6)) {

@@ -37,8 +37,7 @@ class CheckpointBatchIT {
   void balancedJudgesBothSpansLastCheckpointsInOneGuardRequest(@TempDir Path policies)
       throws Exception {
     // balanced.yaml as shipped, with every request audited so each record can be read
-    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
-        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    writeBalanced(policies, "1.0");
     RecordingAuditSink audit = new RecordingAuditSink(10);
     try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
         .policies(policies).policy("balanced").audit(audit).start()) {
@@ -96,8 +95,7 @@ class CheckpointBatchIT {
       throws Exception {
     // balanced.yaml with half of the requests recorded: the draw is made while the request
     // generates, so a drawn one asks for its whole-response verdict with its last checkpoint
-    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
-        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 0.5"));
+    writeBalanced(policies, "0.5");
     RecordingAuditSink audit = new RecordingAuditSink(10);
     int streams = 16;
     try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
@@ -126,8 +124,7 @@ class CheckpointBatchIT {
   @Test
   void withoutAVerdictCacheTheRecorderIsStillHandedTheEarlyVerdict(@TempDir Path policies)
       throws Exception {
-    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
-        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    writeBalanced(policies, "1.0");
     RecordingAuditSink audit = new RecordingAuditSink(10);
     try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
         .noGuardCache().policies(policies).policy("balanced").audit(audit).start()) {
@@ -148,8 +145,7 @@ class CheckpointBatchIT {
   @Test
   void anEarlyVerdictThatFailedIsAskedForAgainByTheRecorder(@TempDir Path policies)
       throws Exception {
-    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
-        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: 1.0"));
+    writeBalanced(policies, "1.0");
     RecordingAuditSink audit = new RecordingAuditSink(10);
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     List<Object> prompts = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -193,13 +189,7 @@ class CheckpointBatchIT {
   @Test
   void aThinkingVerdictThatCanStillCutTheAnswerGoesAlone(@TempDir Path policies)
       throws Exception {
-    Files.writeString(policies.resolve("blocking.yaml"), """
-        screening:
-          thinking: {release: optimistic, action: block}
-          answer: {release: optimistic, action: block}
-          checkpoint_tokens: 64
-          on_guard_error: fail_open
-        """);
+    Files.writeString(policies.resolve("blocking.yaml"), GatewayHarness.OPTIMISTIC_BLOCKING);
     try (GatewayHarness h = new GatewayHarness().model(model()).guard(GuardEmulatorOptions.defaults())
         .policies(policies).policy("blocking").start()) {
       TestClient.Stream s = h.client.stream("/v1/chat/completions",
@@ -210,6 +200,12 @@ class CheckpointBatchIT {
       assertThat(h.guard.requests()).hasSize(2)
           .allSatisfy(r -> assertThat(r.getValue("prompt")).isInstanceOf(String.class));
     }
+  }
+
+  /** The shipped policies/balanced.yaml, recording {@code sampleRate} of the requests. */
+  private static void writeBalanced(Path policies, String sampleRate) throws java.io.IOException {
+    Files.writeString(policies.resolve("balanced.yaml"), Files.readString(
+        Path.of("policies/balanced.yaml")).replace("sample_rate: 0.1", "sample_rate: " + sampleRate));
   }
 
   private static double value(String metrics, String series) {

@@ -32,6 +32,15 @@ import java.util.Map;
 final class GatewayHarness implements AutoCloseable {
   static final String MODEL = ModelEmulatorOptions.DEFAULT_MODEL;
 
+  /** A policy file: both spans optimistic, cut on an unsafe verdict; a guard error fails open. */
+  static final String OPTIMISTIC_BLOCKING = """
+      screening:
+        thinking: {release: optimistic, action: block}
+        answer: {release: optimistic, action: block}
+        checkpoint_tokens: 64
+        on_guard_error: fail_open
+      """;
+
   final Vertx vertx = Vertx.vertx();
   final GatewayMetrics metrics = new GatewayMetrics();
   EmulatedModelServer model;

@@ -78,13 +78,7 @@ class ReloadRetirementIT {
 
   @Test
   void aReplacedGuardsGaugesReadItsReplacement(@TempDir Path policies) throws Exception {
-    Files.writeString(policies.resolve("screened.yaml"), """
-        screening:
-          thinking: {release: optimistic, action: block}
-          answer: {release: optimistic, action: block}
-          checkpoint_tokens: 64
-          on_guard_error: fail_open
-        """);
+    Files.writeString(policies.resolve("screened.yaml"), GatewayHarness.OPTIMISTIC_BLOCKING);
     try (GatewayHarness h = new GatewayHarness().guard(GuardEmulatorOptions.defaults())
         .policies(policies).policy("screened").start()) {
       assertThat(h.client.stream("/v1/chat/completions", TestClient.chat(MODEL, "bread"))
