@@ -110,7 +110,10 @@ final class UpstreamPools {
     return pool != null ? pool : byLoop.computeIfAbsent(loop, t -> {
       UpstreamPool created = new UpstreamPool(vertx, client, origin, connectTimeoutMs,
           MAX_CONNECTIONS_PER_LOOP, MAX_WAITERS_PER_LOOP, lifecycle, System::nanoTime);
-      contexts.put(created, Vertx.currentContext());
+      Context here = Vertx.currentContext();
+      if (here != null) { // a loop thread outside any context: its pool closes with the client
+        contexts.put(created, here);
+      }
       if (retired) {
         created.retire(); // a late call of a request that began before the reload
       }
