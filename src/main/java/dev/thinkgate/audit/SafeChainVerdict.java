@@ -80,8 +80,14 @@ public final class SafeChainVerdict {
     if (guard == null) {
       return io.vertx.core.Future.succeededFuture(record);
     }
-    return judge(guard, userPrompt, record.mode(), record.thinking(), record.answer())
-        .map(response -> response == null ? record : with(record, response));
+    return withResponse(record,
+        judge(guard, userPrompt, record.mode(), record.thinking(), record.answer()));
+  }
+
+  /** {@code record} carrying {@code response} once it is there; as is when it is null. */
+  public static io.vertx.core.Future<AuditRecord> withResponse(AuditRecord record,
+      io.vertx.core.Future<JsonObject> response) {
+    return response.map(json -> json == null ? record : with(record, json));
   }
 
   /** A copy of {@code record} carrying {@code response} under {@code verdicts}. */

@@ -45,6 +45,11 @@ final class Measurement {
     total.addAll(other.total);
   }
 
+  /** SSE data events received by the successful streams. */
+  long chunks() {
+    return chunks;
+  }
+
   /** The figures of a report row. */
   Row row(String label, int concurrency) {
     double seconds = elapsedNanos / 1e9;

@@ -118,7 +118,7 @@ final class RelayScenario {
           Totals before = totals.get(t.getKey());
           List<Double> ttft = new ArrayList<>(before.ttftMs());
           ttft.add(row.ttft().p50Ms());
-          long chunks = Math.round(row.chunksPerRequest() * row.requests());
+          long chunks = m.chunks();
           List<Double> roundCpu = new ArrayList<>(before.roundCpuUs());
           roundCpu.add(chunks == 0 ? 0 : cpu / 1e3 / chunks);
           totals.put(t.getKey(), new Totals(before.chunks() + chunks,
@@ -187,10 +187,8 @@ final class RelayScenario {
         env.awaitGuardsIdle(Duration.ofSeconds(2));
         double ptCpu = mx.getThreadCpuTime(ptLoop.loop().getId()) - ptBefore;
         double xCpu = mx.getThreadCpuTime(xLoop.loop().getId()) - xBefore;
-        Measurement.Row ptRow = ptm.row("pt", STREAMS);
-        Measurement.Row xRow = xm.row("x", STREAMS);
-        double ptChunks = ptRow.chunksPerRequest() * ptRow.requests();
-        double xChunks = xRow.chunksPerRequest() * xRow.requests();
+        long ptChunks = ptm.chunks();
+        long xChunks = xm.chunks();
         if (r >= 0 && ptCpu > 0 && ptChunks > 0 && xChunks > 0) {
           ratios.add((xCpu / xChunks) / (ptCpu / ptChunks));
         }

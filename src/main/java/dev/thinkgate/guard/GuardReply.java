@@ -40,22 +40,13 @@ final class GuardReply {
 
   /** The reading as a Vert.x tree, which decides every reply the streaming read is unsure of. */
   static String viaTree(Buffer reply, boolean chat, String guard) {
-    JsonObject json;
-    try {
-      json = reply.toJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
-    }
+    JsonObject json = tree(reply, guard);
     JsonArray choices = json == null ? null : json.getJsonArray("choices");
     if (choices == null || choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject)) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered without choices");
+      throw withoutChoices(guard);
     }
     JsonObject choice = choices.getJsonObject(0);
-    if ("length".equals(choice.getValue("finish_reason"))) {
-      // a verdict cut by max_tokens may have lost categories; never read it as complete
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard
-          + " verdict was cut at max_tokens (finish_reason length)");
-    }
+    checkNotCut(choice, guard);
     if (chat) {
       JsonObject message = choice.getJsonObject("message");
       return message == null ? null : message.getString("content");
@@ -83,15 +74,10 @@ final class GuardReply {
 
   /** {@link #generatedTexts} read as a Vert.x tree, which decides what the streaming read cannot. */
   static java.util.List<String> textsViaTree(Buffer reply, int n, String guard) {
-    JsonObject json;
-    try {
-      json = reply.toJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
-    }
+    JsonObject json = tree(reply, guard);
     JsonArray choices = json == null || !(json.getValue("choices") instanceof JsonArray a) ? null : a;
     if (choices == null) {
-      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered without choices");
+      throw withoutChoices(guard);
     }
     if (choices.size() != n) {
       return null;
@@ -104,13 +90,31 @@ final class GuardReply {
         throw new GuardException(Kind.UNPARSABLE, "guard " + guard
             + " answered a batch with choice " + i + " out of order or without text");
       }
-      if ("length".equals(choice.getValue("finish_reason"))) {
-        throw new GuardException(Kind.UNPARSABLE, "guard " + guard
-            + " verdict was cut at max_tokens (finish_reason length)");
-      }
+      checkNotCut(choice, guard);
       texts.add(text);
     }
     return texts;
+  }
+
+  /** The reply as a Vert.x tree (null for a JSON null). */
+  private static JsonObject tree(Buffer reply, String guard) {
+    try {
+      return reply.toJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered with invalid JSON");
+    }
+  }
+
+  private static GuardException withoutChoices(String guard) {
+    return new GuardException(Kind.UNPARSABLE, "guard " + guard + " answered without choices");
+  }
+
+  /** A verdict cut by max_tokens may have lost categories: never read it as complete. */
+  private static void checkNotCut(JsonObject choice, String guard) {
+    if ("length".equals(choice.getValue("finish_reason"))) {
+      throw new GuardException(Kind.UNPARSABLE, "guard " + guard
+          + " verdict was cut at max_tokens (finish_reason length)");
+    }
   }
 
   /** The streaming batch read's answer when the tree must decide. Compared by identity. */

@@ -165,11 +165,6 @@ final class GatewayRuntime {
           Map.copyOf(guards));
     }
 
-    /** Route pools objects held (for tests). */
-    int poolsHeld() {
-      return pools.size();
-    }
-
     void close() {
       clients.values().forEach(HttpClientAgent::close);
       pools.values().forEach(UpstreamPools::close);

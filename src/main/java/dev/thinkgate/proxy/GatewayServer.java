@@ -616,17 +616,13 @@ public final class GatewayServer {
     if (channel instanceof SseChannel sse) {
       metrics.streamClosed(sse.chunks());
     }
-    // Judged once, for the client's response (when it asked) and for the audit record: asked for
-    // with the stream's last guard call, or here; a failed early call is asked for again here.
-    Future<JsonObject> responseVerdict = outcome.responseVerdict() == null ? null
-        : recorder.responseVerdict(outcome);
+    // Asked for by the client: judged once, for its response and for its audit record.
+    Future<JsonObject> responseVerdict = null;
     if (channel instanceof CollectingChannel collecting) {
       JsonObject extension = ctx.policy().screening().anyEnabled()
           ? Outcomes.extension(outcome) : null;
       if (judge && extension != null && outcome.status() == 200) {
-        if (responseVerdict == null) {
-          responseVerdict = recorder.responseVerdict(outcome);
-        }
+        responseVerdict = recorder.responseVerdict(outcome);
         responseVerdict.onComplete(ar -> {
           if (ar.result() != null) {
             extension.getJsonObject("verdicts").put(dev.thinkgate.audit.SafeChainVerdict.KEY,

@@ -47,11 +47,6 @@ public final class PooledHttp1Client implements dev.thinkgate.guard.GuardTranspo
     pools.retire(drainMs);
   }
 
-  /** Connections open over the loops (for tests). */
-  long openConnections() {
-    return pools.openConnections();
-  }
-
   /** An event loop: its pool serves the call. */
   @Override
   public boolean callableHere() {

@@ -102,9 +102,8 @@ final class RequestRecorder {
       return outcome.shadow()
           .transform(ar -> {
             AuditRecord record = toRecord(outcome, ar.succeeded() ? ar.result() : null);
-            return responseVerdict == null ? withResponseVerdict(ctx, record)
-                : responseVerdict.map(json -> json == null ? record
-                    : dev.thinkgate.audit.SafeChainVerdict.with(record, json));
+            return dev.thinkgate.audit.SafeChainVerdict.withResponse(record,
+                responseVerdict != null ? responseVerdict : responseVerdict(outcome));
           })
           .onSuccess(sink::offer)
           .<Void>mapEmpty()
@@ -114,17 +113,10 @@ final class RequestRecorder {
   }
 
   /**
-   * Adds SafeChain's whole-response verdict ({@code verdicts.response}) when the policy screens
-   * with a configured guard and there is a response to judge; a failed call is recorded as
-   * unjudged, and the record is written either way.
-   */
-  Future<AuditRecord> withResponseVerdict(RequestContext ctx, AuditRecord record) {
-    return dev.thinkgate.audit.SafeChainVerdict.judged(record, ctx.userPrompt(), judge(ctx));
-  }
-
-  /**
-   * The whole-response verdict of a finished request, for its client; null (no verdict) when the
-   * policy has no guard or there is no response. Never fails.
+   * SafeChain's whole-response verdict of a finished request ({@code verdicts.response}), for its
+   * client and its record: the one asked for with the stream's last guard call, or else (or when
+   * that call failed) one asked for now; null (no verdict) when the policy screens with no guard
+   * or there is no response. A failed call gives an unjudged verdict. Never fails.
    */
   Future<JsonObject> responseVerdict(GenerationPipeline.Outcome o) {
     if (o.responseVerdict() != null) { // asked for with the stream's last guard call
@@ -159,11 +151,8 @@ final class RequestRecorder {
     RequestContext sampleCtx = new RequestContext(c.requestId() + "-s" + sample, c.tenant(),
         c.policy(), c.route(), c.path(), body.put("stream", true), null, false, c.clientModel(),
         c.userPrompt(), mode, group, sample, System.nanoTime());
-    return background.apply(sampleCtx).compose(o -> {
-      AuditRecord record = toRecord(o);
-      return responseVerdict(o).map(json -> json == null ? record
-          : dev.thinkgate.audit.SafeChainVerdict.with(record, json));
-    });
+    return background.apply(sampleCtx).compose(o ->
+        dev.thinkgate.audit.SafeChainVerdict.withResponse(toRecord(o), responseVerdict(o)));
   }
 
   /** Safe@K samples generating now, or scheduled to (a group reserves its width). */

@@ -53,11 +53,6 @@ final class UpstreamMeters {
     }
   }
 
-  /** Pools objects counted (for tests). */
-  int poolsCounted() {
-    return pools.size();
-  }
-
   void retried() {
     retries.increment();
   }

@@ -316,10 +316,6 @@ final class UpstreamPool {
     closeIdle();
   }
 
-  boolean retired() {
-    return retired;
-  }
-
   /** Closes the idle connections (the busy ones close with their exchange or the client). */
   void closeIdle() {
     UpstreamConnection c;

@@ -126,7 +126,7 @@ public final class StreamScreen implements ChunkSink {
     this.passthroughAll = !thinking.enforces() && !answer.enforces();
     this.anyHolds = thinking.holds() || answer.holds();
     this.lastEmitMs = clockMillis.getAsLong();
-    if (policy.keepaliveMs() > 0 && (thinking.holds() || answer.holds())) {
+    if (policy.keepaliveMs() > 0 && anyHolds) {
       long period = Math.max(1, policy.keepaliveMs() / 2);
       keepaliveTimer = vertx.setPeriodic(period, id -> onContext(this::keepAliveTick));
     }
@@ -208,7 +208,7 @@ public final class StreamScreen implements ChunkSink {
       return false;
     }
     Track t = think != null ? thinking : said != null ? answer : null;
-    return t == null || !t.suppressed && !t.redacted;
+    return t == null || !t.suppressed && t.redactions.isEmpty();
   }
 
   /**
@@ -584,7 +584,6 @@ public final class StreamScreen implements ChunkSink {
         int from = Math.max(t.passedCut, t.emitted);
         if (cut > from) {
           t.redactions.add(new int[] {from, cut});
-          t.redacted = true;
         }
         if (t.offset < 0) {
           t.offset = from;
@@ -929,8 +928,6 @@ public final class StreamScreen implements ChunkSink {
     final StringBuilder text = new StringBuilder();
     final TokenCounter tokens = new TokenCounter();
     final List<int[]> redactions = new ArrayList<>();
-    /** Whether {@link #redactions} has any, read per chunk without touching the list. */
-    boolean redacted;
     /** Its policy's flags, read per chunk without touching the policy. */
     private final boolean screened;
     private final boolean holds;
