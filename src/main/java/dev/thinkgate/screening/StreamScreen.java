@@ -284,6 +284,9 @@ public final class StreamScreen implements ChunkSink {
       // The answer's last call first, while still streaming: the thinking's goes with it.
       answer.ended = true;
       requestCheckpoint(answer);
+      if (phase != Phase.STREAMING) {
+        return; // a verdict given at once (the verdict cache's) blocked and ended the stream
+      }
     }
     phase = Phase.DRAINING;
     thinking.ended = true;

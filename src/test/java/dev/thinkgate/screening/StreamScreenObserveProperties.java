@@ -68,6 +68,15 @@ class StreamScreenObserveProperties {
   }
 
   @net.jqwik.api.Example
+  void aVerdictGivenAtOnceThatBlocksAtTheEndEndsTheStreamOnce() {
+    // found by the property above (verdicts given at once, as the verdict cache gives them): the
+    // thinking's last checkpoint rode with the answer's at the end, the answer's unsafe verdict
+    // blocked and ended the stream inside onEnd, and onEnd went on draining and blocked again,
+    // sending a chunk after the end
+    observingGivesWhatOnChunkGives(1441208L, 0, true);
+  }
+
+  @net.jqwik.api.Example
   void aVerdictThatHidesTheObservedChunksOwnSpanStillLetsItsFinishReasonThrough() {
     // checkpoint every word, verdicts at once: the chunk that completes "bomb" is hidden while
     // it is observed, and what is left of it (finish_reason length) goes out as onChunk sends it
