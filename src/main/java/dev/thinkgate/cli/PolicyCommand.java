@@ -78,10 +78,11 @@ public final class PolicyCommand {
         .map(Policy::name).sorted().toList();
     io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
     io.vertx.core.http.HttpClientAgent client = vertx.createHttpClient();
+    dev.thinkgate.http.ClientContext calls = new dev.thinkgate.http.ClientContext(vertx);
     int failures = 0;
     try {
       for (GatewayConfig.RouteConfig route : config.routes()) {
-        dev.thinkgate.reasoning.PrefillProbe.Decision decision = probe(client, route);
+        dev.thinkgate.reasoning.PrefillProbe.Decision decision = probe(client, calls, route);
         boolean chatForced = route.dialect() == GatewayConfig.UpstreamDialect.VLLM
             && decision.path() == dev.thinkgate.reasoning.PrefillProbe.PrefillPath.COMPLETIONS;
         boolean drops = !decision.prefillsKept() || chatForced;
@@ -104,8 +105,10 @@ public final class PolicyCommand {
     return failures == 0 ? 0 : 1;
   }
 
+  /** The probe's requests go over {@code client}, made on {@code calls}' one context. */
   private dev.thinkgate.reasoning.PrefillProbe.Decision probe(
-      io.vertx.core.http.HttpClientAgent client, GatewayConfig.RouteConfig route) {
+      io.vertx.core.http.HttpClientAgent client, dev.thinkgate.http.ClientContext calls,
+      GatewayConfig.RouteConfig route) {
     String base = route.upstream().replaceAll("/+$", "").replaceAll("/v1$", "");
     String apiKey = route.apiKeyEnv() == null ? null : env.apply(route.apiKeyEnv());
     dev.thinkgate.reasoning.PrefillProbe.Transport transport = (path, body) -> {
@@ -115,10 +118,10 @@ public final class PolicyCommand {
       if (apiKey != null) {
         options.putHeader("Authorization", "Bearer " + apiKey);
       }
-      return client.request(options).compose(r -> r.send(body.toBuffer()))
+      return calls.call(() -> client.request(options).compose(r -> r.send(body.toBuffer()))
           .compose(r -> r.body().map(b -> new dev.thinkgate.reasoning.PrefillProbe.Reply(
               r.statusCode(), b.length() > 0 && b.getByte(0) == '{'
-                  ? b.toJsonObject() : new io.vertx.core.json.JsonObject())));
+                  ? b.toJsonObject() : new io.vertx.core.json.JsonObject()))));
     };
     GatewayConfig.RouteConfig asAuto = route.dialect() == GatewayConfig.UpstreamDialect.VLLM
         ? new GatewayConfig.RouteConfig(route.model(), route.upstream(),
@@ -137,7 +140,7 @@ public final class PolicyCommand {
       if (apiKey != null) {
         list.putHeader("Authorization", "Bearer " + apiKey);
       }
-      model = client.request(list).compose(r -> r.send()).compose(r -> r.body())
+      model = calls.call(() -> client.request(list).compose(r -> r.send()).compose(r -> r.body()))
           .map(b -> b.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id"))
           .otherwise(route.model());
     }

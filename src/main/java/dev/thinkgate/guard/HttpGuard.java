@@ -50,7 +50,7 @@ public final class HttpGuard implements RenderingGuard {
   private final String bodyHead;
   private final String authorization;
   /** Where every call over Vert.x's client is made, so each is read on its connection's loop. */
-  private final io.vertx.core.Context clientContext;
+  private final dev.thinkgate.http.ClientContext clientContext;
   /** Calls made on an event loop go through it when set. */
   private final GuardTransport transport;
   private final CircuitBreaker breaker;
@@ -110,7 +110,7 @@ public final class HttpGuard implements RenderingGuard {
           + config.format().wire() + " needs api: chat");
     }
     this.endpoint = endpoint(config.url(), config.api());
-    this.clientContext = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+    this.clientContext = new dev.thinkgate.http.ClientContext(vertx);
     this.bodyHead = bodyHead(config, format);
     String key = config.apiKeyEnv() == null ? null : env.apply(config.apiKeyEnv());
     if (config.apiKeyEnv() != null && (key == null || key.isBlank())) {
@@ -436,11 +436,7 @@ public final class HttpGuard implements RenderingGuard {
 
   /**
    * Posts over Vert.x's HTTP client (calls made off an event loop, or without a transport), on
-   * the guard's one client context: a request made on another context than its pooled
-   * connection's gets its response events handed over asynchronously, and a body that arrived
-   * with the head is then lost before {@code body()} can ask for it (eclipse-vertx/vert.x#5904,
-   * #4106): the call read an empty 200. On one event loop the response and its body are read in
-   * the same task.
+   * the guard's one {@link dev.thinkgate.http.ClientContext} (else a reply's body can be lost).
    *
    * @return resets the request once it exists (a reset is safe from any thread)
    */
@@ -452,20 +448,15 @@ public final class HttpGuard implements RenderingGuard {
     if (authorization != null) {
       options.putHeader("authorization", authorization);
     }
-    Runnable post = () -> client.request(options)
+    clientContext.call(() -> client.request(options)
         .compose(req -> {
           synchronized (sent) {
             sent[0] = req;
           }
           return req.send(Buffer.buffer(body))
               .compose(resp -> resp.body().map(buf -> new GuardTransport.Reply(resp.statusCode(), buf)));
-        })
+        }))
         .onComplete(onReply);
-    if (Vertx.currentContext() == clientContext) {
-      post.run();
-    } else {
-      clientContext.runOnContext(v -> post.run());
-    }
     return () -> {
       HttpClientRequest req;
       synchronized (sent) {

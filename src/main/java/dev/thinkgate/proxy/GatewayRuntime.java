@@ -71,7 +71,10 @@ final class GatewayRuntime {
     private final GatewayMetrics metrics;
     private final Function<String, String> env;
     private final String defaultPolicy;
-    private final Map<String, HttpClientAgent> clients = new ConcurrentHashMap<>();
+    /** A route's client for plain requests, and the one context they are made on. */
+    private record RouteClient(HttpClientAgent agent, dev.thinkgate.http.ClientContext context) {}
+
+    private final Map<String, RouteClient> clients = new ConcurrentHashMap<>();
     private final Map<String, UpstreamPools> pools = new ConcurrentHashMap<>();
     /** One set of meters an upstream, over every pools object that reaches it. */
     private final Map<String, UpstreamMeters> meters = new ConcurrentHashMap<>();
@@ -126,13 +129,14 @@ final class GatewayRuntime {
         String key = base + "|" + connectMs;
         clientKeys.add(key);
         poolKeys.add(key + "|" + maxAgeMs);
-        HttpClientAgent client = clients.computeIfAbsent(key, k -> vertx.createHttpClient(
-            new HttpClientOptions()
-                .setConnectTimeout(connectMs)
-                .setKeepAlive(true)
-                .setTcpNoDelay(true)
-                .setDecompressionSupported(false),
-            new PoolOptions().setHttp1MaxSize(16)));
+        RouteClient client = clients.computeIfAbsent(key, k -> new RouteClient(
+            vertx.createHttpClient(new HttpClientOptions()
+                    .setConnectTimeout(connectMs)
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setDecompressionSupported(false),
+                new PoolOptions().setHttp1MaxSize(16)),
+            new dev.thinkgate.http.ClientContext(vertx)));
         // the pools also by maximum age (Vert.x's client, for probes and health checks, has none)
         UpstreamPools routePools = pools.computeIfAbsent(key + "|" + maxAgeMs,
             k -> {
@@ -143,7 +147,8 @@ final class GatewayRuntime {
                   UpstreamPool.Lifecycle.defaults(Timeouts.DEFAULT_POOL_ACQUIRE_MS, maxAgeMs));
             });
         String apiKey = rc.apiKeyEnv() == null ? null : env.apply(rc.apiKeyEnv());
-        routes.add(new UpstreamRoute(rc, client, routePools, base, apiKey));
+        routes.add(new UpstreamRoute(rc, client.agent(), client.context(), routePools, base,
+            apiKey));
       }
       Map<String, Guard> guards = new HashMap<>();
       config.guards().forEach((name, gc) -> guards.put(name,
@@ -151,9 +156,10 @@ final class GatewayRuntime {
               sharedState, stateErrors,
               (url, authorization, connectMs) -> new PooledHttp1Client(vertx, url, connectMs,
                   authorization)))));
-      for (Map.Entry<String, HttpClientAgent> e : List.copyOf(clients.entrySet())) {
+      for (Map.Entry<String, RouteClient> e : List.copyOf(clients.entrySet())) {
         if (!clientKeys.contains(e.getKey()) && clients.remove(e.getKey(), e.getValue())) {
-          e.getValue().shutdown(Math.max(1, drainMs), java.util.concurrent.TimeUnit.MILLISECONDS);
+          e.getValue().agent().shutdown(Math.max(1, drainMs),
+              java.util.concurrent.TimeUnit.MILLISECONDS);
         }
       }
       for (Map.Entry<String, UpstreamPools> e : List.copyOf(pools.entrySet())) {
@@ -166,7 +172,7 @@ final class GatewayRuntime {
     }
 
     void close() {
-      clients.values().forEach(HttpClientAgent::close);
+      clients.values().forEach(c -> c.agent().close());
       pools.values().forEach(UpstreamPools::close);
     }
   }

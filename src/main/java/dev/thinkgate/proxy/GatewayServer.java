@@ -389,8 +389,8 @@ public final class GatewayServer {
       RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
           .setAbsoluteURI(r.baseUrl() + r.config().healthPath())
           .setConnectTimeout(2_000).setIdleTimeout(2_000);
-      r.client().request(options)
-          .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode())))
+      r.call(c -> c.request(options)
+              .compose(req -> req.send().compose(resp -> resp.body().map(b -> resp.statusCode()))))
           .onComplete(ar -> upstreamHealthy.put(r.baseUrl(), ar.succeeded() && ar.result() == 200));
     }
   }
@@ -406,7 +406,8 @@ public final class GatewayServer {
       return;
     }
     Set<String> names = new LinkedHashSet<>();
-    java.util.List<Future<Void>> lookups = new java.util.ArrayList<>();
+    // a pattern's models, listed by its upstream (the lookups end on the route clients' contexts)
+    java.util.List<Future<java.util.List<String>>> lookups = new java.util.ArrayList<>();
     for (UpstreamRoute r : rt.routes()) {
       String pattern = r.config().model();
       if (!pattern.contains("*")) {
@@ -420,21 +421,24 @@ public final class GatewayServer {
       if (r.apiKey() != null) {
         options.putHeader("Authorization", "Bearer " + r.apiKey());
       }
-      lookups.add(r.client().request(options)
-          .compose(req -> req.send().compose(resp -> resp.body()))
+      lookups.add(r.call(c -> c.request(options)
+              .compose(req -> req.send().compose(resp -> resp.body())))
           .map(body -> {
             JsonArray data = body.toJsonObject().getJsonArray("data", new JsonArray());
+            java.util.List<String> listed = new java.util.ArrayList<>();
             for (int i = 0; i < data.size(); i++) {
               String id = data.getJsonObject(i).getString("id");
               if (id != null && r.config().matches(id) && rt.tenants().modelAllowed(tenant, id)) {
-                names.add(id);
+                listed.add(id);
               }
             }
-            return (Void) null;
+            return listed;
           })
-          .otherwiseEmpty());
+          .otherwise(java.util.List.of()));
     }
-    Future.join(lookups).onComplete(v -> {
+    io.vertx.core.Context here = vertx.getOrCreateContext();
+    Future.join(lookups).onComplete(v -> here.runOnContext(x -> {
+      lookups.forEach(f -> names.addAll(f.result()));
       JsonArray data = new JsonArray();
       long created = System.currentTimeMillis() / 1000;
       for (String name : names) {
@@ -442,7 +446,7 @@ public final class GatewayServer {
             .put("owned_by", "thinkgate"));
       }
       json(response, 200, new JsonObject().put("object", "list").put("data", data));
-    });
+    }));
   }
 
   private Tenant authenticate(GatewayRuntime rt, HttpServerRequest request) {

@@ -17,6 +17,8 @@ import io.vertx.core.http.HttpClientAgent;
 final class UpstreamRoute {
   private final RouteConfig config;
   private final HttpClientAgent client;
+  /** Where every plain request over {@link #client} is made (else a body can be lost). */
+  private final dev.thinkgate.http.ClientContext clientContext;
   private final UpstreamPools pools;
   private final String baseUrl;
   private final String apiKey;
@@ -32,10 +34,12 @@ final class UpstreamRoute {
    * @throws IllegalArgumentException when the key holds a line break or control character, which
    *     would end the header early
    */
-  UpstreamRoute(RouteConfig config, HttpClientAgent client, UpstreamPools pools, String baseUrl,
+  UpstreamRoute(RouteConfig config, HttpClientAgent client,
+      dev.thinkgate.http.ClientContext clientContext, UpstreamPools pools, String baseUrl,
       String apiKey) {
     this.config = config;
     this.client = client;
+    this.clientContext = clientContext;
     this.pools = pools;
     this.baseUrl = baseUrl;
     this.apiKey = apiKey;
@@ -79,7 +83,7 @@ final class UpstreamRoute {
       if (apiKey != null) {
         options.putHeader("Authorization", "Bearer " + apiKey);
       }
-      return client.request(options)
+      return call(c -> c.request(options)
           .compose(request -> request.send(body.toBuffer()))
           .compose(response -> response.body().map(buffer -> {
             JsonObject json;
@@ -89,7 +93,7 @@ final class UpstreamRoute {
               json = new JsonObject();
             }
             return new PrefillProbe.Reply(response.statusCode(), json);
-          }));
+          })));
     };
   }
 
@@ -115,13 +119,13 @@ final class UpstreamRoute {
     if (apiKey != null) {
       options.putHeader("Authorization", "Bearer " + apiKey);
     }
-    Future<String> listed = client.request(options).compose(request -> request.send())
+    Future<String> listed = call(c -> c.request(options).compose(request -> request.send())
         .compose(response -> response.body().map(buffer -> {
           if (response.statusCode() != 200) {
             throw new IllegalStateException("/v1/models answered " + response.statusCode());
           }
           return buffer.toJsonObject().getJsonArray("data").getJsonObject(0).getString("id");
-        }));
+        })));
     return attempts <= 1 ? listed : listed.recover(t -> listedModel(attempts - 1));
   }
 
@@ -130,9 +134,12 @@ final class UpstreamRoute {
     return config;
   }
 
-  /** The client for plain requests; streamed calls go through {@link #pools()}. */
-  HttpClientAgent client() {
-    return client;
+  /**
+   * A plain request over the route's client (streamed calls go through {@link #pools()}), made on
+   * the client's one context; its outcome can be used from any thread.
+   */
+  <T> Future<T> call(java.util.function.Function<HttpClientAgent, Future<T>> exchange) {
+    return clientContext.call(() -> exchange.apply(client));
   }
 
   UpstreamPools pools() {

@@ -553,7 +553,7 @@ class UpstreamPoolIT {
   private Buffer request() {
     String url = upstream.url() + "/prefix";
     RouteConfig config = new RouteConfig("*", url, null, null, null, null, false, false, null, null);
-    UpstreamRoute route = new UpstreamRoute(config, null,
+    UpstreamRoute route = new UpstreamRoute(config, null, null,
         new UpstreamPools(vertx, UpstreamOrigin.parse(url), 2_000, null), url, "sk-test");
     return route.post("/v1/chat/completions", Buffer.buffer("{}"));
   }
