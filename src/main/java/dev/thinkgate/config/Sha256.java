@@ -20,6 +20,19 @@ public final class Sha256 {
     return DIGEST.get().digest(text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * The 32 digest bytes of {@code prefix + text}'s UTF-8 encoding, without joining them first.
+   * Only for a prefix that does not end inside a surrogate pair (then the joined string's
+   * encoding is the two encodings one after the other).
+   */
+  public static byte[] of(String prefix, String text) {
+    MessageDigest digest = DIGEST.get();
+    if (!prefix.isEmpty()) {
+      digest.update(prefix.getBytes(StandardCharsets.UTF_8));
+    }
+    return digest.digest(text.getBytes(StandardCharsets.UTF_8));
+  }
+
   private static MessageDigest create() {
     try {
       return MessageDigest.getInstance("SHA-256");

@@ -204,8 +204,13 @@ public final class CachingGuard implements Guard {
     } else if (!missed.isEmpty()) {
       List<Future<GuardVerdict>> started;
       try {
-        started = callAll.apply(missed.stream().map(Lookup::request).toList(),
-            missed.stream().map(Lookup::text).toList());
+        List<GuardRequest> requestsMissed = new ArrayList<>(missed.size());
+        List<String> texts = new ArrayList<>(missed.size());
+        for (Lookup l : missed) {
+          requestsMissed.add(l.request());
+          texts.add(l.text());
+        }
+        started = callAll.apply(requestsMissed, texts);
       } catch (RuntimeException e) {
         started = java.util.Collections.nCopies(missed.size(), Future.failedFuture(e));
       }
@@ -269,7 +274,7 @@ public final class CachingGuard implements Guard {
 
   /** The key of a request whose wire text is {@code text}: here and in the shared L2. */
   private String key(String text) {
-    return sha256(keyPrefix.isEmpty() ? text : keyPrefix + text);
+    return HEX.formatHex(dev.thinkgate.config.Sha256.of(keyPrefix, text));
   }
 
   public long hitCount() {

@@ -50,9 +50,14 @@ public final class LlamaGuardFormat implements GuardPromptFormat {
   private static final Pattern CODE = Pattern.compile("S[1-9][0-9]?");
 
   private final boolean v4;
+  /** The frames with every category enabled (the default), built once. */
+  private final String[] allForUser;
+  private final String[] allForAgent;
 
   private LlamaGuardFormat(boolean v4) {
     this.v4 = v4;
+    this.allForUser = buildFrame("User", List.copyOf(CATEGORIES.keySet()));
+    this.allForAgent = buildFrame("Agent", List.copyOf(CATEGORIES.keySet()));
   }
 
   public static LlamaGuardFormat llamaGuard3() {
@@ -65,35 +70,69 @@ public final class LlamaGuardFormat implements GuardPromptFormat {
 
   @Override
   public String prompt(GuardRequest request) {
-    String role = request.isInput() ? "User" : "Agent";
-    StringBuilder sb = new StringBuilder(1024 + request.userPrompt().length()
+    String[] frame = frame(request.isInput(), request.categories());
+    StringBuilder sb = new StringBuilder(frame[0].length() + frame[1].length() + 24
+        + request.userPrompt().length()
         + (request.isInput() ? 0 : request.assistantText().length()));
+    sb.append(frame[0]);
+    appendStripped(sb.append("User: "), request.userPrompt()).append("\n\n");
+    if (!request.isInput()) {
+      appendStripped(sb.append("Agent: "), request.assistantText()).append("\n\n");
+    }
+    return sb.append(frame[1]).toString();
+  }
+
+  /** The prompt's text before the conversation's messages and after them, for every call alike. */
+  private String[] frame(boolean input, List<String> categories) {
+    if (categories.isEmpty()) {
+      return input ? allForUser : allForAgent;
+    }
+    return buildFrame(input ? "User" : "Agent", enabledCategories(categories));
+  }
+
+  private String[] buildFrame(String role, List<String> categories) {
+    StringBuilder sb = new StringBuilder(1024);
     sb.append("<|begin_of_text|>");
     sb.append(v4 ? "<|header_start|>user<|header_end|>\n\n" : "<|start_header_id|>user<|end_header_id|>\n\n");
     sb.append("Task: Check if there is unsafe content in '").append(role)
         .append(v4 ? "' messages in conversations according to our safety policy with the below categories.\n\n"
                    : "' messages in conversations according our safety policy with the below categories.\n\n");
     sb.append("<BEGIN UNSAFE CONTENT CATEGORIES>\n");
-    for (String code : enabledCategories(request.categories())) {
+    for (String code : categories) {
       sb.append(code).append(": ").append(CATEGORIES.get(code)).append('\n');
     }
     sb.append("<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\n");
-    sb.append("User: ").append(request.userPrompt().strip()).append("\n\n");
-    if (!request.isInput()) {
-      sb.append("Agent: ").append(request.assistantText().strip()).append("\n\n");
-    }
+    String head = sb.toString();
+    sb.setLength(0);
     sb.append("<END CONVERSATION>\n\nProvide your safety assessment for ONLY THE LAST ").append(role)
         .append(" message in the above conversation:\n")
         .append(" - First line must read 'safe' or 'unsafe'.\n")
         .append(" - If unsafe, a second line must include a comma-separated list of violated categories.");
     sb.append(v4 ? "<|eot|><|header_start|>assistant<|header_end|>" : "<|eot_id|><|start_header_id|>assistant<|end_header_id|>");
-    return sb.toString();
+    return new String[] {head, sb.toString()};
   }
 
-  /**
-   * The conversation for the chat API. Llama Guard 4's template reads message content as a list of
-   * typed parts (a plain string renders as an empty turn), Llama Guard 3's as a string.
-   */
+  /** {@code sb} with {@code text.strip()} appended, without copying the stripped text first. */
+  static StringBuilder appendStripped(StringBuilder sb, String text) {
+    int from = 0;
+    int to = text.length();
+    while (from < to) {
+      int cp = text.codePointAt(from);
+      if (!Character.isWhitespace(cp)) {
+        break;
+      }
+      from += Character.charCount(cp);
+    }
+    while (to > from) {
+      int cp = text.codePointBefore(to);
+      if (!Character.isWhitespace(cp)) {
+        break;
+      }
+      to -= Character.charCount(cp);
+    }
+    return from == 0 && to == text.length() ? sb.append(text) : sb.append(text, from, to);
+  }
+
   @Override
   public JsonArray messages(GuardRequest request) {
     JsonArray messages = new JsonArray().add(message("user", request.userPrompt()));

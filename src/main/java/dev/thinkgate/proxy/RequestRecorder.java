@@ -10,7 +10,6 @@ import dev.thinkgate.policy.ReasoningMode;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -177,7 +176,7 @@ final class RequestRecorder {
     JsonObject usage = o.run() == null ? null : o.run().usage();
     return new AuditRecord(
         ctx.requestId(),
-        Instant.ofEpochMilli(clockMillis.getAsLong()).toString(),
+        dev.thinkgate.audit.IsoTime.ofMillis(clockMillis.getAsLong()),
         ctx.tenant().name(),
         ctx.policy().name(),
         ctx.clientModel(),

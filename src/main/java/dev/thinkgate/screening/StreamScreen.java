@@ -988,7 +988,7 @@ public final class StreamScreen implements ChunkSink {
     void append(String s) {
       if (s != null) {
         text.append(s);
-        tokens.scan(text);
+        tokens.scanAppended(s);
       }
     }
 

@@ -25,16 +25,40 @@ public final class TokenCounter {
   /** Scans the characters of {@code text} not seen yet (text only ever grows by appending). */
   public void scan(CharSequence text) {
     for (int i = scanned; i < text.length(); i++) {
-      boolean space = Character.isWhitespace(text.charAt(i));
-      if (!space && !inWord) {
-        if (count == starts.length) {
-          starts = Arrays.copyOf(starts, count * 2);
-        }
-        starts[count++] = i;
-      }
-      inWord = !space;
+      take(text.charAt(i), i);
     }
     scanned = text.length();
+  }
+
+  /**
+   * Scans {@code piece}, the text just appended to what was scanned before: {@link #scan} of the
+   * whole text, reading only the new characters, from the piece itself.
+   */
+  public void scanAppended(String piece) {
+    int base = scanned;
+    for (int i = 0; i < piece.length(); i++) {
+      take(piece.charAt(i), base + i);
+    }
+    scanned = base + piece.length();
+  }
+
+  private void take(char c, int at) {
+    boolean space = isWhitespace(c);
+    if (!space && !inWord) {
+      if (count == starts.length) {
+        starts = Arrays.copyOf(starts, count * 2);
+      }
+      starts[count++] = at;
+    }
+    inWord = !space;
+  }
+
+  /** {@link Character#isWhitespace(char)}, answered without a table lookup below U+0080. */
+  static boolean isWhitespace(char c) {
+    if (c < 0x80) {
+      return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F);
+    }
+    return Character.isWhitespace(c);
   }
 
   /** Words seen so far, the last one possibly still growing. */

@@ -35,4 +35,30 @@ class TokenCounterTest {
     c.scan(text);
     assertThat(c.complete(false)).isEqualTo(4);
   }
+
+  @Test
+  void itsWhitespaceIsJavasForEveryChar() {
+    for (int c = 0; c <= Character.MAX_VALUE; c++) {
+      assertThat(TokenCounter.isWhitespace((char) c)).as("U+%04X", c)
+          .isEqualTo(Character.isWhitespace((char) c));
+    }
+  }
+
+  @Test
+  void scanningTheAppendedPieceCountsAsScanningTheWholeText() {
+    String[] pieces = {"  make", " a bo", "mb", "\u2003now\u00A0", "", "\n\tend ", "x"};
+    StringBuilder text = new StringBuilder();
+    TokenCounter whole = new TokenCounter();
+    TokenCounter appended = new TokenCounter();
+    for (String piece : pieces) {
+      text.append(piece);
+      whole.scan(text);
+      appended.scanAppended(piece);
+      assertThat(appended.total()).isEqualTo(whole.total());
+      assertThat(appended.complete(false)).isEqualTo(whole.complete(false));
+      for (int i = 0; i < whole.total(); i++) {
+        assertThat(appended.start(i)).isEqualTo(whole.start(i));
+      }
+    }
+  }
 }
