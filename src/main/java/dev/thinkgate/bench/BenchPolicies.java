@@ -10,6 +10,11 @@ import java.util.Map;
  */
 final class BenchPolicies {
   static final String PASSTHROUGH = "passthrough";
+  /**
+   * Passthrough that records every request: each chunk's text read for the record, no screen and
+   * no guard. What any screening policy does at least, priced against passthrough (issue #12).
+   */
+  static final String PASSTHROUGH_AUDITED = "passthrough-audited";
   static final String ZEROTHINK = "zerothink";
   static final String LESSTHINK = "lessthink";
   static final String MORETHINK = "morethink-small";
@@ -28,6 +33,8 @@ final class BenchPolicies {
   static Map<String, String> yaml(int thinkTokens, int answerTokens) {
     Map<String, String> files = new LinkedHashMap<>();
     files.put(PASSTHROUGH, "description: Nothing rewritten, nothing screened.\n");
+    files.put(PASSTHROUGH_AUDITED, "description: Nothing rewritten or screened; every request"
+        + " recorded.\naudit:\n  sample_rate: 1.0\n");
     files.put(ZEROTHINK, "reasoning:\n  mode: zerothink\n");
     files.put(LESSTHINK, "reasoning:\n  mode: lessthink\n  show_prefill: false\n");
     int budget = MORETHINK_ROUNDS * thinkTokens;

@@ -138,8 +138,8 @@ class BenchSmokeIT {
     assertThat(relay.getValue("screening_over_passthrough_interval")).isNull();
     // paired rounds: each screened target against passthrough at the same time, one round each
     JsonObject paired = relay.getJsonObject("paired");
-    for (String t : List.of("gateway/guard-optimistic", "gateway/balanced",
-        "gateway/guard-optimistic-cached")) {
+    for (String t : List.of("gateway/passthrough-audited", "gateway/guard-optimistic",
+        "gateway/balanced", "gateway/guard-optimistic-cached")) {
       assertThat(paired.getDouble(t)).as(t).isPositive();
       assertThat(paired.getJsonArray(t + "_rounds")).as(t).hasSize(1);
     }

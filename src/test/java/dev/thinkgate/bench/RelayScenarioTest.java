@@ -50,13 +50,16 @@ class RelayScenarioTest {
     java.util.Map<String, List<Double>> paired = new java.util.LinkedHashMap<>();
     paired.put("gateway/guard-optimistic", List.of(1.16, 1.14, 1.19));
     paired.put(RelayScenario.CACHED, List.of(1.10));
+    paired.put(RelayScenario.AUDITED, List.of(1.06, 1.04));
     Section s = RelayScenario.withPaired(new Section("relay", "before\n",
         new io.vertx.core.json.JsonObject()), paired);
 
     assertThat(s.text()).startsWith("before\npaired (").contains(
         "\n  guard-optimistic 1.16 (target ≤ 1.10); per round median 1.16 (1.14 … 1.19), 95%"
             + " interval",
-        "\n  guard-optimistic-cached 1.10; per round median 1.10 (1.10 … 1.10)\n");
+        "\n  guard-optimistic-cached 1.10; per round median 1.10 (1.10 … 1.10)\n",
+        // references, not screening policies: no target
+        "\n  passthrough-audited 1.05; per round median 1.06 (1.04 … 1.06), 95% interval");
     io.vertx.core.json.JsonObject json = s.json().getJsonObject("paired");
     assertThat(json.getDouble("gateway/guard-optimistic")).isEqualTo(1.163);
     assertThat(json.getJsonArray("gateway/guard-optimistic_rounds")).hasSize(3);
