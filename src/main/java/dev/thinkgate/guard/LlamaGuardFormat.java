@@ -133,6 +133,10 @@ public final class LlamaGuardFormat implements GuardPromptFormat {
     return from == 0 && to == text.length() ? sb.append(text) : sb.append(text, from, to);
   }
 
+  /**
+   * The conversation for the chat API. Llama Guard 4's template reads message content as a list of
+   * typed parts (a plain string renders as an empty turn), Llama Guard 3's as a string.
+   */
   @Override
   public JsonArray messages(GuardRequest request) {
     JsonArray messages = new JsonArray().add(message("user", request.userPrompt()));
